@@ -1,0 +1,72 @@
+//! Command-line definitions (clap).
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// As a person writes it: W(xKᵀ + Kxᵀ).
+    Unicode,
+    /// The input language, which matgrad reads back.
+    Ascii,
+    /// LaTeX.
+    Latex,
+    /// One JSON object (see CLI.md).
+    Json,
+}
+
+/// What the extraction minimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostModel {
+    /// The fewest operations, as a person would write it.
+    Compact,
+    /// The fewest floating-point operations at the sizes of --dims.
+    Flops,
+}
+
+/// matgrad: symbolic matrix derivatives in closed form.
+#[derive(Debug, Parser)]
+#[command(name = "matgrad", version, about, long_about = None)]
+pub struct Args {
+    /// The problem, or `-` to read it from standard input.
+    #[arg(value_name = "PROBLEM", required_unless_present = "file", conflicts_with = "file")]
+    pub problem: Option<String>,
+
+    /// Read the problem from a file.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Differentiate with respect to this input (repeat for several).
+    #[arg(long = "wrt", value_name = "NAME")]
+    pub wrt: Vec<String>,
+
+    /// Evaluate at the point in this JSON file (an object from input names to values).
+    #[arg(long = "at", value_name = "POINT.json")]
+    pub at: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Unicode)]
+    pub format: Format,
+
+    /// Also the Hessian (for scalar or vector variables).
+    #[arg(long)]
+    pub hessian: bool,
+
+    /// Check the result against finite differences at random points; exit 1 if they disagree.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Which closed form to extract.
+    #[arg(long, value_enum, default_value_t = CostModel::Compact)]
+    pub cost: CostModel,
+
+    /// Sizes for --cost flops, e.g. `m=100,n=50`.
+    #[arg(long, value_name = "NAME=SIZE,...")]
+    pub dims: Option<String>,
+
+    /// Print the gradient as reverse mode produces it, without simplification.
+    #[arg(long)]
+    pub raw: bool,
+}

@@ -1,0 +1,60 @@
+//! The matgrad command line: parse arguments, call the library, map errors to exit codes.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+mod run;
+
+fn main() -> ExitCode {
+    let args = match cli::Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let (source, file) = match read_source(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint!("{}", e.render("", "input"));
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    match run::run(&args, &source) {
+        Ok(out) => {
+            print!("{}", out.stdout);
+            if !out.stderr.is_empty() {
+                eprint!("{}", out.stderr);
+            }
+            ExitCode::from(out.code)
+        }
+        Err(e) => {
+            eprint!("{}", e.render(&source, &file));
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn read_source(args: &cli::Args) -> matgrad::Result<(String, String)> {
+    use matgrad::{Error, ErrorKind};
+    if let Some(path) = &args.file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())))?;
+        return Ok((text, path.display().to_string()));
+    }
+    match args.problem.as_deref() {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read standard input: {e}")))?;
+            Ok((s, "stdin".into()))
+        }
+        Some(p) => Ok((p.to_string(), "input".into())),
+        None => Err(Error::new(ErrorKind::Io, "no problem given")),
+    }
+}

@@ -1,0 +1,185 @@
+//! Linear algebra: `+`, `neg`, `*` (product or scaling), transpose, inverse,
+//! trace, determinant and log-determinant.
+
+use egg::Id;
+
+use super::{Build, DimAlgebra, Mismatch, Sh, Value, broadcast, is_scalar, require_square};
+use crate::error::Result;
+use crate::ir::{Graph, Math};
+
+type Rule<D> = std::result::Result<Sh<D>, Mismatch>;
+
+pub(super) fn shape<A: DimAlgebra>(alg: &mut A, node: &Math, a: &[Sh<A::D>]) -> Option<Rule<A::D>> {
+    let one = |alg: &mut A| Sh { rows: alg.one(), cols: alg.one() };
+    Some(match node {
+        Math::Add(_) => broadcast(alg, &a[0], &a[1]),
+        Math::Neg(_) => Ok(a[0].clone()),
+        Math::Mul(_) => {
+            if is_scalar(alg, &a[0]) {
+                Ok(a[1].clone())
+            } else if is_scalar(alg, &a[1]) {
+                Ok(a[0].clone())
+            } else if alg.unify(&a[0].cols, &a[1].rows) {
+                Ok(Sh { rows: a[0].rows.clone(), cols: a[1].cols.clone() })
+            } else {
+                Err(Mismatch::Inner)
+            }
+        }
+        Math::Transpose(_) => Ok(a[0].t()),
+        Math::Inv(_) => require_square(alg, &a[0], 0).map(|_| a[0].clone()),
+        Math::Trace(_) | Math::Det(_) | Math::LogDet(_) => require_square(alg, &a[0], 0).map(|_| one(alg)),
+        _ => return None,
+    })
+}
+
+/// Scalar-or-matrix product with the language's semantics.
+pub(super) fn product(a: &Value, b: &Value) -> std::result::Result<Value, String> {
+    if a.shape() == (1, 1) {
+        Ok(b * a[(0, 0)])
+    } else if b.shape() == (1, 1) {
+        Ok(a * b[(0, 0)])
+    } else if a.ncols() == b.nrows() {
+        Ok(a * b)
+    } else {
+        Err(format!("a {}×{} matrix times a {}×{} one", a.nrows(), a.ncols(), b.nrows(), b.ncols()))
+    }
+}
+
+/// Applies `f` entrywise over two values, broadcasting a scalar.
+pub(super) fn zip(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> std::result::Result<Value, String> {
+    if a.shape() == (1, 1) {
+        let s = a[(0, 0)];
+        Ok(b.map(|y| f(s, y)))
+    } else if b.shape() == (1, 1) {
+        let s = b[(0, 0)];
+        Ok(a.map(|x| f(x, s)))
+    } else if a.shape() == b.shape() {
+        Ok(a.zip_map(b, f))
+    } else {
+        Err(format!("shapes {:?} and {:?} differ", a.shape(), b.shape()))
+    }
+}
+
+fn scalar(x: f64) -> Value {
+    Value::from_element(1, 1, x)
+}
+
+fn square(a: &Value, what: &str) -> std::result::Result<(), String> {
+    if a.is_square() { Ok(()) } else { Err(format!("{what} of a non-square {}×{} matrix", a.nrows(), a.ncols())) }
+}
+
+/// log|det A| and the sign of det A, by LU with partial pivoting.
+pub(crate) fn log_abs_det(a: &Value) -> (f64, f64) {
+    let lu = a.clone().lu();
+    let u = lu.u();
+    let mut sign = if lu.p().determinant::<f64>() < 0.0 { -1.0 } else { 1.0 };
+    let mut log = 0.0;
+    for i in 0..u.nrows() {
+        let d = u[(i, i)];
+        if d == 0.0 {
+            return (f64::NEG_INFINITY, 0.0);
+        }
+        sign *= d.signum();
+        log += d.abs().ln();
+    }
+    (log, sign)
+}
+
+pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Value, String>> {
+    Some(match node {
+        Math::Add(_) => zip(a[0], a[1], |x, y| x + y),
+        Math::Neg(_) => Ok(-a[0]),
+        Math::Mul(_) => product(a[0], a[1]),
+        Math::Transpose(_) => Ok(a[0].transpose()),
+        Math::Inv(_) => square(a[0], "inverse").and_then(|_| {
+            a[0].clone().try_inverse().ok_or_else(|| "the inverse of a singular matrix".to_string())
+        }),
+        Math::Trace(_) => square(a[0], "trace").map(|_| scalar(a[0].trace())),
+        Math::Det(_) => square(a[0], "determinant").map(|_| scalar(a[0].clone().determinant())),
+        Math::LogDet(_) => square(a[0], "log-determinant").and_then(|_| {
+            let (log, sign) = log_abs_det(a[0]);
+            if sign > 0.0 {
+                Ok(scalar(log))
+            } else if sign == 0.0 {
+                Err("the log-determinant of a singular matrix".to_string())
+            } else {
+                Err("the log-determinant of a matrix with a negative determinant".to_string())
+            }
+        }),
+        _ => return None,
+    })
+}
+
+pub(super) fn vjp(g: &mut Graph, node: &Math, out: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Option<Result<Vec<(Id, Id)>>> {
+    let mut b = Build { g };
+    let r = match *node {
+        Math::Add([x, y]) => (|| {
+            let mut v = Vec::new();
+            for c in [x, y] {
+                if active(c) {
+                    v.push((c, b.unbroadcast(c, adj)?));
+                }
+            }
+            Ok(v)
+        })(),
+        Math::Neg(x) => b.neg(adj).map(|n| vec![(x, n)]),
+        Math::Mul([x, y]) => mul_vjp(&mut b, x, y, adj, active),
+        Math::Transpose(x) => b.t(adj).map(|t| vec![(x, t)]),
+        Math::Inv(x) => (|| {
+            // d(X⁻¹) = −X⁻¹ dX X⁻¹, so the adjoint is −X⁻ᵀ G X⁻ᵀ (Matrix Cookbook eq. 59).
+            let it = b.t(out)?;
+            let p = b.mul(it, adj)?;
+            let p = b.mul(p, it)?;
+            Ok(vec![(x, b.neg(p)?)])
+        })(),
+        Math::Trace(x) => (|| {
+            let n = b.g.shape(x).rows;
+            let eye = b.g.eye(n)?;
+            Ok(vec![(x, b.mul(adj, eye)?)])
+        })(),
+        Math::Det(x) => (|| {
+            // ∂ det X = det(X) X⁻ᵀ (Matrix Cookbook eq. 49).
+            let inv = b.n(Math::Inv(x))?;
+            let it = b.t(inv)?;
+            let s = b.mul(adj, out)?;
+            Ok(vec![(x, b.mul(s, it)?)])
+        })(),
+        Math::LogDet(x) => (|| {
+            // ∂ log det X = X⁻ᵀ (Matrix Cookbook eq. 57).
+            let inv = b.n(Math::Inv(x))?;
+            let it = b.t(inv)?;
+            Ok(vec![(x, b.mul(adj, it)?)])
+        })(),
+        _ => return None,
+    };
+    Some(r)
+}
+
+fn mul_vjp(b: &mut Build, x: Id, y: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Result<Vec<(Id, Id)>> {
+    let (sx, sy) = (b.scalar(x), b.scalar(y));
+    let mut v = Vec::new();
+    if active(x) {
+        let gx = match (sx, sy) {
+            (true, true) => b.mul(adj, y)?,
+            (true, false) => b.inner(adj, y)?,
+            (false, true) => b.mul(y, adj)?,
+            (false, false) => {
+                let yt = b.t(y)?;
+                b.mul(adj, yt)?
+            }
+        };
+        v.push((x, gx));
+    }
+    if active(y) {
+        let gy = match (sx, sy) {
+            (true, _) => b.mul(x, adj)?,
+            (false, true) => b.inner(adj, x)?,
+            (false, false) => {
+                let xt = b.t(x)?;
+                b.mul(xt, adj)?
+            }
+        };
+        v.push((y, gy));
+    }
+    Ok(v)
+}

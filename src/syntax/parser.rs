@@ -1,0 +1,230 @@
+//! pest grammar plus one Pratt table for operator precedence.
+
+use std::sync::LazyLock;
+
+use pest::Parser;
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::ast::{BinOp, DimSpec, Expr, ExprKind, Problem, Stmt, Structure, TypeSpec};
+use crate::error::{Error, ErrorKind, Result};
+use crate::rational::Rational;
+
+mod grammar {
+    #![allow(missing_docs)]
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../grammar/matgrad.pest"]
+    pub struct Grammar;
+}
+use grammar::{Grammar, Rule};
+
+/// Precedence, loosest first (pest's order): the table of LANGUAGE.md read bottom-up.
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::mul, Assoc::Left)
+            | Op::infix(Rule::hadamard, Assoc::Left)
+            | Op::infix(Rule::div, Assoc::Left)
+            | Op::infix(Rule::ediv, Assoc::Left))
+        .op(Op::prefix(Rule::neg))
+        .op(Op::infix(Rule::pow, Assoc::Right) | Op::infix(Rule::epow, Assoc::Right))
+        .op(Op::postfix(Rule::transpose) | Op::postfix(Rule::inverse))
+});
+
+/// Parses a problem into its statements. Never panics, whatever the input.
+pub fn parse(src: &str) -> Result<Problem> {
+    let mut pairs = Grammar::parse(Rule::problem, src).map_err(|e| syntax_error(src, e))?;
+    let problem = pairs.next().ok_or_else(|| Error::new(ErrorKind::Syntax, "empty parse"))?;
+    let mut stmts = Vec::new();
+    for pair in problem.into_inner() {
+        match pair.as_rule() {
+            Rule::decl => stmts.push(decl(pair)?),
+            Rule::def => stmts.push(def(pair)?),
+            Rule::expr => stmts.push(Stmt::Expr(expr(pair)?)),
+            _ => {}
+        }
+    }
+    if stmts.is_empty() {
+        return Err(Error::at(ErrorKind::Syntax, 0..src.len(), "the problem is empty: write an expression to differentiate"));
+    }
+    Ok(Problem { stmts })
+}
+
+/// Parses a single expression (used for `expect` forms in tests and for re-reading output).
+pub fn parse_expr(src: &str) -> Result<Expr> {
+    let p = parse(src)?;
+    match p.stmts.into_iter().last() {
+        Some(Stmt::Expr(e)) => Ok(e),
+        _ => Err(Error::new(ErrorKind::Syntax, "expected an expression")),
+    }
+}
+
+fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Error {
+    use pest::error::{ErrorVariant, InputLocation};
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let found = src[pos.min(src.len())..].chars().next();
+    let expected = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => describe(positives),
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let what = match found {
+        None => "unexpected end of input".to_string(),
+        Some('\n') | Some('\r') => "unexpected end of line".to_string(),
+        Some(c) => format!("unexpected `{c}`"),
+    };
+    let end = pos + found.map_or(0, |c| c.len_utf8());
+    Error::at(ErrorKind::Syntax, pos..end, format!("syntax error: {what}")).with_label(format!("expected {expected}"))
+}
+
+fn describe(rules: &[Rule]) -> String {
+    let mut words: Vec<&str> = rules
+        .iter()
+        .map(|r| match r {
+            Rule::expr | Rule::number | Rule::name | Rule::call => "an expression",
+            Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::hadamard | Rule::ediv | Rule::pow | Rule::epow => "an operator",
+            Rule::transpose | Rule::inverse => "an operator",
+            Rule::dim | Rule::integer => "a dimension",
+            Rule::scalar_kw | Rule::prop | Rule::type_spec => "a type such as `m x n`, `n` or `scalar`",
+            Rule::EOI => "the end of the statement",
+            Rule::neg => "an expression",
+            _ => "something else",
+        })
+        .collect();
+    words.sort();
+    words.dedup();
+    match words.len() {
+        0 => "something else".into(),
+        1 => words[0].into(),
+        _ => format!("{} or {}", words[..words.len() - 1].join(", "), words[words.len() - 1]),
+    }
+}
+
+fn span_of(pair: &Pair<Rule>) -> std::ops::Range<usize> {
+    let s = pair.as_span();
+    s.start()..s.end()
+}
+
+fn decl(pair: Pair<Rule>) -> Result<Stmt> {
+    let span = span_of(&pair);
+    let mut inner = pair.into_inner();
+    let (names, ty) = (inner.next(), inner.next());
+    let (Some(names), Some(ty)) = (names, ty) else {
+        return Err(Error::at(ErrorKind::Syntax, span, "malformed declaration"));
+    };
+    let names = names.into_inner().map(|n| (n.as_str().to_string(), span_of(&n))).collect();
+    let mut structure = Structure::General;
+    let mut dims = Vec::new();
+    let mut scalar = false;
+    for part in ty.into_inner() {
+        match part.as_rule() {
+            Rule::scalar_kw => scalar = true,
+            Rule::prop => structure = if part.as_str() == "spd" { Structure::Spd } else { Structure::Symmetric },
+            Rule::dim => dims.push(dim(part)?),
+            _ => {}
+        }
+    }
+    let ty = match (scalar, dims.len()) {
+        (true, _) => TypeSpec::Scalar,
+        (false, 1) if structure == Structure::General => TypeSpec::Vector(dims.remove(0)),
+        (false, 1) => TypeSpec::Matrix(structure, dims[0].clone(), dims[0].clone()),
+        (false, 2) => TypeSpec::Matrix(structure, dims[0].clone(), dims[1].clone()),
+        _ => return Err(Error::at(ErrorKind::Syntax, span, "malformed type in declaration")),
+    };
+    Ok(Stmt::Decl { names, ty, span })
+}
+
+fn dim(pair: Pair<Rule>) -> Result<DimSpec> {
+    let span = span_of(&pair);
+    let text = pair.as_str();
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        let n: u64 = text
+            .parse()
+            .map_err(|_| Error::at(ErrorKind::BadNumber, span.clone(), format!("dimension {text} is too large")))?;
+        if n == 0 || n > 1_000_000 {
+            return Err(Error::at(ErrorKind::BadNumber, span, format!("dimension {text} must be between 1 and 1000000")));
+        }
+        Ok(DimSpec::Fixed(n))
+    } else {
+        Ok(DimSpec::Named(text.to_string()))
+    }
+}
+
+fn def(pair: Pair<Rule>) -> Result<Stmt> {
+    let span = span_of(&pair);
+    let mut inner = pair.into_inner();
+    match (inner.next(), inner.next()) {
+        (Some(name), Some(e)) => {
+            Ok(Stmt::Def { name: name.as_str().to_string(), name_span: span_of(&name), expr: expr(e)? })
+        }
+        _ => Err(Error::at(ErrorKind::Syntax, span, "malformed definition")),
+    }
+}
+
+fn expr(pair: Pair<Rule>) -> Result<Expr> {
+    pratt(pair.into_inner())
+}
+
+fn pratt(pairs: Pairs<Rule>) -> Result<Expr> {
+    PRATT
+        .map_primary(primary)
+        .map_prefix(|op, rhs| {
+            let rhs = rhs?;
+            let span = op.as_span().start()..rhs.span.end;
+            Ok(Expr { kind: ExprKind::Neg(Box::new(rhs)), span })
+        })
+        .map_postfix(|lhs, op| {
+            let lhs = lhs?;
+            let span = lhs.span.start..op.as_span().end();
+            let kind = match op.as_rule() {
+                Rule::transpose => ExprKind::Transpose(Box::new(lhs)),
+                _ => ExprKind::Inverse(Box::new(lhs)),
+            };
+            Ok(Expr { kind, span })
+        })
+        .map_infix(|lhs, op, rhs| {
+            let (lhs, rhs) = (lhs?, rhs?);
+            let op = match op.as_rule() {
+                Rule::add => BinOp::Add,
+                Rule::sub => BinOp::Sub,
+                Rule::mul => BinOp::Mul,
+                Rule::hadamard => BinOp::Hadamard,
+                Rule::div => BinOp::Div,
+                Rule::ediv => BinOp::EDiv,
+                Rule::pow => BinOp::Pow,
+                _ => BinOp::EPow,
+            };
+            let span = lhs.span.start..rhs.span.end;
+            Ok(Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span })
+        })
+        .parse(pairs)
+}
+
+fn primary(pair: Pair<Rule>) -> Result<Expr> {
+    let span = span_of(&pair);
+    match pair.as_rule() {
+        Rule::number => {
+            let value = Rational::parse_decimal(pair.as_str()).ok_or_else(|| {
+                Error::at(ErrorKind::BadNumber, span.clone(), format!("the number {} cannot be represented exactly", pair.as_str()))
+                    .with_label("use at most 30 digits and an exponent within ±30")
+            })?;
+            Ok(Expr { kind: ExprKind::Num(value), span })
+        }
+        Rule::name => Ok(Expr { kind: ExprKind::Name(pair.as_str().to_string()), span }),
+        Rule::call => {
+            let mut inner = pair.into_inner();
+            let name = inner.next().ok_or_else(|| Error::at(ErrorKind::Syntax, span.clone(), "malformed call"))?;
+            let args = inner.map(expr).collect::<Result<Vec<_>>>()?;
+            Ok(Expr { kind: ExprKind::Call(name.as_str().to_string(), span_of(&name), args), span })
+        }
+        Rule::expr => {
+            // A parenthesised expression: keep the parentheses in the span for messages.
+            let mut e = expr(pair)?;
+            e.span = span;
+            Ok(e)
+        }
+        _ => Err(Error::at(ErrorKind::Syntax, span, "unexpected token")),
+    }
+}

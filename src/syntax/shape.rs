@@ -1,0 +1,504 @@
+//! Shape inference and lowering: from the syntax tree to the hash-consed IR.
+//!
+//! Every node gets a shape over dimension variables that are unified as the
+//! operations demand (the shape rule of each operation lives with the operation,
+//! in `ops/`). Declarations fix dimensions; names that are not declared get their
+//! kind from their use and, failing that, from their spelling (upper case: matrix,
+//! Greek: scalar, other lower case: column vector).
+
+use std::collections::HashMap;
+
+use egg::Symbol;
+
+use super::ast::{BinOp, DimSpec, Expr, ExprKind, Problem, Stmt, Structure, TypeSpec};
+use super::unify::{DimVal, Unifier};
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::ir::{Dim, Graph, Math, Shape};
+use crate::model::{Input, Model};
+use crate::ops::{self, DimAlgebra, Mismatch, Sh};
+
+type IShape = Sh<usize>;
+
+/// The shape of a value in a point file: rows × columns, and whether it was a bare number, a list or a list of rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataShape {
+    /// Rows.
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+}
+
+const GREEK: &[&str] = &[
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi",
+    "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+];
+
+/// True for names that default to scalars: Greek letters, spelled out or not (`alpha2`, `σ`).
+pub fn is_greek(name: &str) -> bool {
+    let first = name.chars().next().unwrap_or('a');
+    if ('α'..='ω').contains(&first) || ('Α'..='Ω').contains(&first) {
+        return true;
+    }
+    let stem: String = name.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    GREEK.contains(&stem.to_ascii_lowercase().as_str())
+}
+
+struct PreNode {
+    node: Math,
+    eye: Option<usize>,
+}
+
+struct Lowerer<'a> {
+    src: &'a str,
+    u: Unifier,
+    nodes: Vec<PreNode>,
+    shapes: Vec<IShape>,
+    memo: HashMap<String, usize>,
+    inputs: Vec<(Input, IShape)>,
+    index: HashMap<String, usize>,
+    defs: Vec<(String, usize)>,
+    def_index: HashMap<String, (usize, Span)>,
+    dim_names: HashMap<String, usize>,
+    pool: Vec<String>,
+}
+
+/// Lowers a parsed problem. `data` gives the shapes of values from a point file, which fix types and sizes.
+pub fn lower(problem: &Problem, src: &str, data: Option<&HashMap<String, DataShape>>) -> Result<Model> {
+    let mut declared_dims: Vec<String> = Vec::new();
+    for s in &problem.stmts {
+        if let Stmt::Decl { ty, .. } = s {
+            for d in dims_of(ty) {
+                if let DimSpec::Named(n) = d {
+                    declared_dims.push(n.clone());
+                }
+            }
+        }
+    }
+    let pool = ["n", "m", "p", "q", "k", "l", "r", "s", "t", "d"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain((1..100).map(|i| format!("n{i}")))
+        .filter(|s| !declared_dims.contains(s))
+        .rev()
+        .collect();
+    let mut l = Lowerer {
+        src,
+        u: Unifier::default(),
+        nodes: Vec::new(),
+        shapes: Vec::new(),
+        memo: HashMap::new(),
+        inputs: Vec::new(),
+        index: HashMap::new(),
+        defs: Vec::new(),
+        def_index: HashMap::new(),
+        dim_names: HashMap::new(),
+        pool,
+    };
+    for s in &problem.stmts {
+        if let Stmt::Decl { names, ty, .. } = s {
+            for (name, span) in names {
+                l.declare(name, span.clone(), ty)?;
+            }
+        }
+    }
+    if let Some(data) = data {
+        let mut names: Vec<&String> = data.keys().collect();
+        names.sort();
+        for name in names {
+            if !l.index.contains_key(name) {
+                let d = data[name];
+                let ty = match (d.rows, d.cols) {
+                    (1, 1) => TypeSpec::Scalar,
+                    (r, 1) => TypeSpec::Vector(DimSpec::Fixed(r as u64)),
+                    (r, c) => TypeSpec::Matrix(Structure::General, DimSpec::Fixed(r as u64), DimSpec::Fixed(c as u64)),
+                };
+                l.declare(name, 0..0, &ty)?;
+                l.inputs[l.index[name]].0.declared = false;
+            }
+        }
+    }
+    let last = problem.stmts.len() - 1;
+    let mut objective = None;
+    let mut objective_name = None;
+    for (i, s) in problem.stmts.iter().enumerate() {
+        match s {
+            Stmt::Decl { .. } => {
+                if i == last {
+                    return Err(Error::at(ErrorKind::Syntax, stmt_span(s), "the last statement must be the objective, not a declaration")
+                        .with_label("add the expression to differentiate after this line"));
+                }
+            }
+            Stmt::Def { name, name_span, expr } => {
+                let id = l.define(name, name_span.clone(), expr)?;
+                if i == last {
+                    objective = Some((id, expr.span.clone()));
+                    objective_name = Some(name.clone());
+                }
+            }
+            Stmt::Expr(e) => {
+                if i != last {
+                    return Err(Error::at(ErrorKind::Syntax, e.span.clone(), "only the last statement may be a bare expression")
+                        .with_label("name it (`K = ...`) or move it to the end"));
+                }
+                objective = Some((l.expr(e)?, e.span.clone()));
+            }
+        }
+    }
+    let (obj, obj_span) = objective.ok_or_else(|| Error::new(ErrorKind::Syntax, "the problem has no objective"))?;
+    let shape = l.shapes[obj].clone();
+    if ops::require_scalar(&mut l.u, &shape, 0).is_err() {
+        let text = &src[obj_span.clone()];
+        let desc = l.describe(&shape);
+        return Err(Error::at(
+            ErrorKind::NonScalarObjective,
+            obj_span,
+            format!("the objective must be a scalar, but `{}` is {desc}", short(text)),
+        )
+        .with_label("wrap it in norm2(...), sum(...) or tr(...)"));
+    }
+    l.finish(obj, objective_name)
+}
+
+fn stmt_span(s: &Stmt) -> Span {
+    match s {
+        Stmt::Decl { span, .. } => span.clone(),
+        Stmt::Def { name_span, expr, .. } => name_span.start..expr.span.end,
+        Stmt::Expr(e) => e.span.clone(),
+    }
+}
+
+fn dims_of(ty: &TypeSpec) -> Vec<&DimSpec> {
+    match ty {
+        TypeSpec::Scalar => vec![],
+        TypeSpec::Vector(d) => vec![d],
+        TypeSpec::Matrix(_, a, b) => vec![a, b],
+    }
+}
+
+fn short(text: &str) -> String {
+    let t: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.chars().count() > 40 { format!("{}…", t.chars().take(39).collect::<String>()) } else { t }
+}
+
+impl Lowerer<'_> {
+    fn dim(&mut self, d: &DimSpec) -> usize {
+        match d {
+            DimSpec::Fixed(n) => self.u.fixed(DimVal::Fixed(*n)),
+            DimSpec::Named(s) => {
+                if let Some(&v) = self.dim_names.get(s) {
+                    return v;
+                }
+                let v = self.u.fixed(DimVal::Named(s.clone()));
+                self.dim_names.insert(s.clone(), v);
+                v
+            }
+        }
+    }
+
+    fn fresh(&mut self) -> usize {
+        let label = self.pool.pop().unwrap_or_else(|| "n?".into());
+        self.u.fresh(label)
+    }
+
+    fn declare(&mut self, name: &str, span: Span, ty: &TypeSpec) -> Result<()> {
+        if self.index.contains_key(name) {
+            return Err(Error::at(ErrorKind::Declaration, span, format!("`{name}` is declared twice"))
+                .with_label("already declared above"));
+        }
+        if name == "I" {
+            return Err(Error::at(ErrorKind::Declaration, span, "`I` is the identity matrix and cannot be declared"));
+        }
+        let one = self.u.one();
+        let (shape, structure) = match ty {
+            TypeSpec::Scalar => (Sh { rows: one, cols: one }, Structure::General),
+            TypeSpec::Vector(d) => (Sh { rows: self.dim(d), cols: one }, Structure::General),
+            TypeSpec::Matrix(st, a, b) => {
+                let (r, c) = (self.dim(a), self.dim(b));
+                if *st != Structure::General && !self.u.unify(&r, &c) {
+                    return Err(Error::at(ErrorKind::Declaration, span, format!("`{name}` is declared symmetric but is not square")));
+                }
+                (Sh { rows: r, cols: c }, *st)
+            }
+        };
+        self.add_input(name, span, shape, structure, true);
+        Ok(())
+    }
+
+    fn add_input(&mut self, name: &str, span: Span, shape: IShape, structure: Structure, declared: bool) -> usize {
+        let input = Input { name: name.to_string(), shape: Shape::scalar(), structure, declared, span };
+        self.inputs.push((input, shape));
+        self.index.insert(name.to_string(), self.inputs.len() - 1);
+        self.inputs.len() - 1
+    }
+
+    fn define(&mut self, name: &str, span: Span, e: &Expr) -> Result<usize> {
+        if let Some(&i) = self.index.get(name) {
+            let msg = if self.inputs[i].0.declared {
+                format!("`{name}` is declared as an input and cannot also be defined")
+            } else {
+                format!("`{name}` is used before it is defined")
+            };
+            return Err(Error::at(ErrorKind::Declaration, span, msg));
+        }
+        if self.def_index.contains_key(name) {
+            return Err(Error::at(ErrorKind::Declaration, span, format!("`{name}` is defined twice")));
+        }
+        let id = self.expr(e)?;
+        self.defs.push((name.to_string(), id));
+        self.def_index.insert(name.to_string(), (id, span));
+        Ok(id)
+    }
+
+    fn push(&mut self, node: Math, eye: Option<usize>, shape: IShape) -> usize {
+        let key = format!("{node:?}{eye:?}");
+        if let Some(&i) = self.memo.get(&key) {
+            return i;
+        }
+        self.nodes.push(PreNode { node, eye });
+        self.shapes.push(shape);
+        self.memo.insert(key, self.nodes.len() - 1);
+        self.nodes.len() - 1
+    }
+
+    fn id(i: usize) -> egg::Id {
+        egg::Id::from(i)
+    }
+
+    fn name(&mut self, name: &str, span: &Span) -> Result<usize> {
+        if let Some(&(id, _)) = self.def_index.get(name) {
+            return Ok(id);
+        }
+        if self.dim_names.contains_key(name) && !self.index.contains_key(name) {
+            return Err(Error::at(ErrorKind::UnknownName, span.clone(), format!("`{name}` is a dimension, not a value"))
+                .with_label("dimensions can only appear in declarations"));
+        }
+        let input = match self.index.get(name) {
+            Some(&i) => i,
+            None if name == "I" => {
+                let d = self.fresh();
+                return Ok(self.push(Math::Var(Symbol::from("I")), Some(d), Sh { rows: d, cols: d }));
+            }
+            None => {
+                let one = self.u.one();
+                let shape = if is_greek(name) {
+                    Sh { rows: one, cols: one }
+                } else if name.chars().next().is_some_and(|c| c.is_uppercase()) {
+                    Sh { rows: self.fresh(), cols: self.fresh() }
+                } else {
+                    Sh { rows: self.fresh(), cols: one }
+                };
+                self.add_input(name, span.clone(), shape, Structure::General, false)
+            }
+        };
+        let shape = self.inputs[input].1.clone();
+        Ok(self.push(Math::Var(Symbol::from(name)), None, shape))
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<usize> {
+        match &e.kind {
+            ExprKind::Num(r) => {
+                let one = self.u.one();
+                Ok(self.push(Math::Num(*r), None, Sh { rows: one, cols: one }))
+            }
+            ExprKind::Name(n) => self.name(n, &e.span),
+            ExprKind::Neg(a) => {
+                let a = self.expr(a)?;
+                self.op(Math::Neg(Self::id(a)), &[a], e, &[])
+            }
+            ExprKind::Transpose(a) => {
+                let a = self.expr(a)?;
+                self.op(Math::Transpose(Self::id(a)), &[a], e, &[])
+            }
+            ExprKind::Inverse(x) => {
+                let a = self.expr(x)?;
+                self.op(Math::Inv(Self::id(a)), &[a], e, &[x.as_ref()])
+            }
+            ExprKind::Binary(op, x, y) => self.binary(*op, x, y, e),
+            ExprKind::Call(f, fspan, args) => self.call(f, fspan, args, e),
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, x: &Expr, y: &Expr, e: &Expr) -> Result<usize> {
+        let a = self.expr(x)?;
+        let b = self.expr(y)?;
+        let (ia, ib) = (Self::id(a), Self::id(b));
+        let node = match op {
+            BinOp::Add => Math::Add([ia, ib]),
+            BinOp::Sub => {
+                let n = self.op(Math::Neg(ib), &[b], y, &[])?;
+                return self.op(Math::Add([ia, Self::id(n)]), &[a, n], e, &[x, y]);
+            }
+            BinOp::Mul => Math::Mul([ia, ib]),
+            BinOp::Hadamard => Math::Hadamard([ia, ib]),
+            BinOp::Div => Math::Div([ia, ib]),
+            BinOp::EDiv => Math::EDiv([ia, ib]),
+            BinOp::Pow => Math::Pow([ia, ib]),
+            BinOp::EPow => Math::EPow([ia, ib]),
+        };
+        self.op(node, &[a, b], e, &[x, y])
+    }
+
+    fn call(&mut self, f: &str, fspan: &Span, args: &[Expr], e: &Expr) -> Result<usize> {
+        let known = f == "diag" || ops::function(f).is_some();
+        if !known {
+            let label = match suggest(f) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "not a function of the language".to_string(),
+            };
+            return Err(Error::at(ErrorKind::UnknownFunction, fspan.clone(), format!("unknown function `{f}`")).with_label(label));
+        }
+        if args.len() != 1 {
+            return Err(Error::at(
+                ErrorKind::Arity,
+                e.span.clone(),
+                format!("`{f}` takes 1 argument but was given {}", args.len()),
+            ));
+        }
+        let x = &args[0];
+        if f == "log"
+            && let ExprKind::Call(g, _, inner) = &x.kind
+            && g == "det"
+            && inner.len() == 1
+        {
+            let a = self.expr(&inner[0])?;
+            return self.op(Math::LogDet(Self::id(a)), &[a], e, &[&inner[0]]);
+        }
+        let a = self.expr(x)?;
+        let node = if f == "diag" {
+            let s = self.shapes[a].clone();
+            if self.u.is_one(&s.cols) { Math::DiagM(Self::id(a)) } else { Math::DiagV(Self::id(a)) }
+        } else {
+            ops::function(f).map(|c| c(Self::id(a))).ok_or_else(|| Error::new(ErrorKind::Internal, "function table"))?
+        };
+        self.op(node, &[a], e, &[x])
+    }
+
+    fn op(&mut self, node: Math, args: &[usize], e: &Expr, operands: &[&Expr]) -> Result<usize> {
+        let shapes: Vec<IShape> = args.iter().map(|&a| self.shapes[a].clone()).collect();
+        match ops::shape_rule(&mut self.u, &node, &shapes) {
+            Ok(s) => Ok(self.push(node, None, s)),
+            Err(m) => Err(self.mismatch(&node, m, e, operands, &shapes)),
+        }
+    }
+
+    fn describe(&mut self, s: &IShape) -> String {
+        let (r, c) = (self.u.label(s.rows), self.u.label(s.cols));
+        if self.u.is_one(&s.rows) && self.u.is_one(&s.cols) { "a scalar".to_string() } else { format!("{r}×{c}") }
+    }
+
+    fn mismatch(&mut self, node: &Math, m: Mismatch, e: &Expr, operands: &[&Expr], shapes: &[IShape]) -> Error {
+        let whole = short(&self.src[e.span.clone()]);
+        let text = |i: usize| operands.get(i).map(|o| short(&self.src[o.span.clone()])).unwrap_or_default();
+        let (t0, t1) = (text(0), text(1));
+        let d0 = shapes.first().map(|s| self.describe(s)).unwrap_or_default();
+        let d1 = shapes.get(1).map(|s| self.describe(s)).unwrap_or_default();
+        let fname = node.to_string();
+        let (msg, label) = match (m, node) {
+            (Mismatch::Inner, _) => {
+                let rows = self.u.label(shapes[1].rows);
+                (format!("{whole}: {t0} is {d0} but {t1} has {rows} rows"), "the inner dimensions of this product differ".to_string())
+            }
+            (Mismatch::Same, _) => {
+                (format!("{whole}: {t0} is {d0} but {t1} is {d1}"), "the shapes must match, or one side be a scalar".to_string())
+            }
+            (Mismatch::Scalar(0), Math::Pow(_)) => {
+                (format!("{whole}: ^ raises a scalar to a power, but {t0} is {d0}"), "use .^ for an elementwise power".to_string())
+            }
+            (Mismatch::Scalar(_), Math::Div(_)) => {
+                (format!("{whole}: {t1} is {d1}, and / divides by a scalar"), "use ./ for elementwise division".to_string())
+            }
+            (Mismatch::Scalar(_), _) => (format!("{whole}: the exponent {t1} is {d1}, not a scalar"), "here".to_string()),
+            (Mismatch::Square(_), _) => {
+                let f = if matches!(node, Math::Inv(_)) { "the inverse" } else { fname.as_str() };
+                (format!("{whole}: {f} needs a square matrix, but {t0} is {d0}"), "not square".to_string())
+            }
+            (Mismatch::Vector(_), _) => {
+                let f = if matches!(node, Math::DiagM(_) | Math::DiagV(_)) { "diag" } else { fname.as_str() };
+                (format!("{whole}: {f} needs a column vector, but {t0} is {d0}"), "not a column vector".to_string())
+            }
+        };
+        Error::at(ErrorKind::Shape, e.span.clone(), msg).with_label(label)
+    }
+
+    fn resolve(&mut self, d: usize) -> Dim {
+        match self.u.value(d) {
+            Some(DimVal::Fixed(n)) => Dim::Fixed(n),
+            Some(DimVal::Named(s)) => Dim::Sym(Symbol::from(s)),
+            None => Dim::Sym(Symbol::from(self.u.label(d))),
+        }
+    }
+
+    fn resolve_shape(&mut self, s: &IShape) -> Shape {
+        Shape::new(self.resolve(s.rows), self.resolve(s.cols))
+    }
+
+    fn finish(mut self, objective: usize, objective_name: Option<String>) -> Result<Model> {
+        let mut vars = HashMap::new();
+        let mut inputs = Vec::new();
+        let taken: Vec<(Input, IShape)> = std::mem::take(&mut self.inputs);
+        for (mut input, sh) in taken {
+            input.shape = self.resolve_shape(&sh);
+            vars.insert(Symbol::from(input.name.as_str()), input.shape.clone());
+            inputs.push(input);
+        }
+        let mut graph = Graph::new(vars);
+        let mut map = Vec::with_capacity(self.nodes.len());
+        let nodes = std::mem::take(&mut self.nodes);
+        for pre in nodes {
+            let id = if let Some(d) = pre.eye {
+                let dim = self.resolve(d);
+                graph.eye(dim)?
+            } else {
+                let mut node = pre.node.clone();
+                for c in egg::Language::children_mut(&mut node) {
+                    *c = map[usize::from(*c)];
+                }
+                graph.add(node)?
+            };
+            map.push(id);
+        }
+        let defs = self.defs.iter().map(|(n, i)| (n.clone(), map[*i])).collect();
+        Ok(Model {
+            objective: map[objective],
+            graph,
+            objective_name,
+            inputs,
+            defs,
+            source: self.src.to_string(),
+        })
+    }
+}
+
+/// The closest function name, if one is close.
+fn suggest(f: &str) -> Option<&'static str> {
+    let dist = |a: &str, b: &str| -> usize {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for i in 1..=a.len() {
+            let mut cur = vec![i; b.len() + 1];
+            for j in 1..=b.len() {
+                let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+                cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    };
+    let lower = f.to_lowercase();
+    let alias = match lower.as_str() {
+        "trace" => Some("tr"),
+        "transpose" | "t" => None,
+        "ln" => Some("log"),
+        "inverse" => Some("inv"),
+        "lse" => Some("logsumexp"),
+        _ => None,
+    };
+    alias.or_else(|| {
+        ops::FUNCTION_NAMES
+            .iter()
+            .map(|n| (dist(&lower, n), *n))
+            .filter(|(d, n)| *d <= 2 && *d < n.chars().count())
+            .min()
+            .map(|(_, n)| n)
+    })
+}
