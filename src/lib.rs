@@ -5,12 +5,17 @@
 //! a closed form a person would write.
 //!
 //! ```
+//! let g = matgrad::gradient("W : m x n; x : n; 0.5*norm2(W'*W*x - x)", &["W"]).unwrap();
+//! assert_eq!(g.print(matgrad::Notation::Ascii), "K = W'*W*x - x\ndW = W*(x*K' + K*x')");
+//!
 //! let model = matgrad::parse_problem("A : n x n; x : n; x'*A*x").unwrap();
 //! assert_eq!(model.inputs.len(), 2);
 //! assert_eq!(model.input("A").unwrap().shape.to_string(), "n×n");
 //! ```
 #![warn(missing_docs)]
 
+pub mod autodiff;
+pub mod derive;
 pub mod error;
 pub mod ir;
 pub mod model;
@@ -18,10 +23,12 @@ pub mod numeric;
 pub mod ops;
 pub mod print;
 pub mod rational;
+pub mod simplify;
 pub mod syntax;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::Model;
+pub use derive::{Derivation, Options};
 pub use print::Notation;
 
 use std::collections::HashMap;
@@ -84,4 +91,114 @@ impl Model {
         });
         lines.join("\n")
     }
+}
+
+/// A problem with the simplified gradients of its objective.
+#[derive(Debug, Clone)]
+pub struct Gradient {
+    /// The problem.
+    pub model: Model,
+    /// The gradients and their helper terms.
+    pub derivation: Derivation,
+}
+
+/// The simplified gradient of a problem's objective with respect to each of `wrt`.
+pub fn gradient(src: &str, wrt: &[&str]) -> Result<Gradient> {
+    gradient_with(parse_problem(src)?, wrt, &Options::default())
+}
+
+/// The gradient of an already parsed problem, with options.
+pub fn gradient_with(model: Model, wrt: &[&str], opts: &Options) -> Result<Gradient> {
+    let derivation = derive::derive(&model, wrt, opts)?;
+    Ok(Gradient { model, derivation })
+}
+
+impl Gradient {
+    /// The gradient of `var` in a notation (`0` when the objective does not depend on it).
+    pub fn expression(&self, var: &str, notation: Notation) -> Option<String> {
+        let d = &self.derivation;
+        let i = d.vars.iter().position(|v| v == var)?;
+        Some(match &d.exprs[i] {
+            Some(t) => d.show(&self.model, t, notation, false),
+            None => "0".to_string(),
+        })
+    }
+
+    /// The helper terms the gradients use, as `(name, definition)` in dependency order.
+    pub fn definitions(&self, notation: Notation) -> Vec<(String, String)> {
+        let d = &self.derivation;
+        d.defs.iter().map(|x| (print::name(x.name.as_str(), notation), d.show(&self.model, &x.tree, notation, false))).collect()
+    }
+
+    /// Everything, as a person reads it (unicode, LaTeX) or as the language (ASCII).
+    pub fn print(&self, notation: Notation) -> String {
+        let d = &self.derivation;
+        let defs = self.definitions(notation);
+        let mut lines = Vec::new();
+        let f = self.model.objective_name.clone().unwrap_or_else(|| "f".to_string());
+        match notation {
+            Notation::Ascii => {
+                lines.extend(defs.iter().map(|(n, e)| format!("{n} = {e}")));
+                for v in &d.vars {
+                    lines.push(format!("d{v} = {}", self.expression(v, notation).unwrap_or_default()));
+                }
+            }
+            Notation::Unicode => {
+                for v in &d.vars {
+                    let name = print::name(v, notation);
+                    lines.push(format!("∂{f}/∂{name} = {}", self.expression(v, notation).unwrap_or_default()));
+                }
+                for (i, (n, e)) in defs.iter().enumerate() {
+                    let lead = if i == 0 { "  where " } else { "        " };
+                    lines.push(format!("{lead}{n} = {e}"));
+                }
+            }
+            Notation::Latex => {
+                for v in &d.vars {
+                    let name = print::name(v, notation);
+                    lines.push(format!(
+                        "\\frac{{\\partial {f}}}{{\\partial {name}}} = {}",
+                        self.expression(v, notation).unwrap_or_default()
+                    ));
+                }
+                for (n, e) in &defs {
+                    lines.push(format!("\\text{{where }} {n} = {e}"));
+                }
+            }
+        }
+        lines.join("\n")
+    }
+}
+
+pub mod check;
+pub mod hessian;
+
+/// FLOP counts of the objective and of each gradient at the given sizes (other dimensions count as 10).
+pub fn flops_report(grad: &Gradient, sizes: &HashMap<egg::Symbol, f64>) -> String {
+    let count = |g: &ir::Graph| -> f64 {
+        let size = |d: &ir::Dim| match d {
+            ir::Dim::Fixed(n) => *n as f64,
+            ir::Dim::Sym(s) => sizes.get(s).copied().unwrap_or(10.0),
+        };
+        let dims = |s: &ir::Shape| (size(&s.rows), size(&s.cols));
+        g.expr
+            .as_ref()
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let kids: Vec<(f64, f64)> = egg::Language::children(n).iter().map(|c| dims(&g.shape(*c))).collect();
+                simplify::cost::node_flops(n, dims(&g.shape(egg::Id::from(i))), &|k| kids.get(k).copied().unwrap_or((1.0, 1.0)))
+            })
+            .sum()
+    };
+    let d = &grad.derivation;
+    let mut s = format!("flops: objective {:.0}", count(&grad.model.graph));
+    let mut total = 0.0;
+    for t in d.defs.iter().map(|x| &x.tree).chain(d.exprs.iter().flatten()) {
+        if let Ok((g, _)) = d.typed(&grad.model, t) {
+            total += count(&g);
+        }
+    }
+    s += &format!(", gradient {total:.0} (helpers included)\n");
+    s
 }

@@ -161,10 +161,8 @@ impl<'a> Printer<'a> {
             Math::Dim(d) => (d.0.to_string(), ATOM),
             Math::Eye(_) => ("I".into(), ATOM),
             Math::Add(_) => self.sum(id),
-            Math::Neg(a) => {
-                let min = if self.ascii() { NEG } else { PROD };
-                (format!("{}{}", self.minus(), self.at(*a, min)), NEG)
-            }
+            // −(ab) = (−a)b, so a product needs no parentheses after a minus sign.
+            Math::Neg(a) => (format!("{}{}", self.minus(), self.at(*a, PROD)), NEG),
             Math::Mul([a, b]) => self.product(*a, *b),
             Math::Hadamard([a, b]) => {
                 let op = match self.notation {
@@ -284,6 +282,10 @@ impl<'a> Printer<'a> {
     fn sum(&self, id: Id) -> (String, u8) {
         let mut ts = Vec::new();
         self.terms(id, &mut ts);
+        // Lead with a positive term where there is one: `a − b`, not `−b + a`.
+        if let Some(i) = ts.iter().position(|t| !self.unsigned(*t).0) {
+            ts[..=i].rotate_right(1);
+        }
         let mut s = String::new();
         for (i, t) in ts.iter().enumerate() {
             let (neg, text) = self.unsigned(*t);

@@ -2,15 +2,55 @@
 
 use std::collections::HashMap;
 
-use matgrad::{Error, ErrorKind, Notation, Result};
+use egg::Symbol;
+use matgrad::numeric::Point;
+use matgrad::ops::Value;
+use matgrad::simplify::CostKind;
+use matgrad::{Error, ErrorKind, Gradient, Model, Notation, Options, Result};
+use serde_json::{Value as Json, json};
 
-use crate::cli::{Args, Format};
+use crate::cli::{Args, CostModel, Format};
 
 /// The outcome of a run.
 pub struct Output {
     pub stdout: String,
     pub stderr: String,
     pub code: u8,
+}
+
+fn notation(f: Format) -> Notation {
+    match f {
+        Format::Ascii => Notation::Ascii,
+        Format::Latex => Notation::Latex,
+        _ => Notation::Unicode,
+    }
+}
+
+fn value_json(v: &Value, shape: &matgrad::ir::Shape) -> Json {
+    if shape.is_scalar() {
+        json!(v[(0, 0)])
+    } else if shape.cols == matgrad::ir::Dim::ONE {
+        json!(v.column(0).iter().copied().collect::<Vec<f64>>())
+    } else {
+        json!((0..v.nrows()).map(|i| v.row(i).iter().copied().collect::<Vec<f64>>()).collect::<Vec<_>>())
+    }
+}
+
+fn parse_dims(text: &str) -> Result<HashMap<Symbol, f64>> {
+    let mut out = HashMap::new();
+    for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| Error::new(ErrorKind::Syntax, format!("--dims: expected NAME=SIZE, got `{part}`")))?;
+        let n: f64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n: &f64| *n >= 1.0)
+            .ok_or_else(|| Error::new(ErrorKind::Syntax, format!("--dims: `{v}` is not a size")))?;
+        out.insert(Symbol::from(k.trim()), n);
+    }
+    Ok(out)
 }
 
 pub fn run(args: &Args, source: &str) -> Result<Output> {
@@ -34,32 +74,106 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
             let why = if model.defs.iter().any(|(n, _)| n == w) {
                 format!("`{w}` is defined in the problem, not an input: differentiate with respect to an input")
             } else {
-                format!("`{w}` is not an input of the problem")
+                let names: Vec<&str> = model.inputs.iter().map(|i| i.name.as_str()).collect();
+                format!("`{w}` is not an input of the problem (its inputs: {})", names.join(", "))
             };
             return Err(Error::new(ErrorKind::NotDifferentiable, why));
         }
     }
-    let _ = HashMap::<(), ()>::new();
-    let stdout = match args.format {
-        Format::Json => {
-            let mut obj = serde_json::Map::new();
-            if let Some(p) = &point {
-                obj.insert("value".into(), serde_json::json!(model.value_at(p)?));
-            }
-            serde_json::to_string_pretty(&serde_json::Value::Object(obj)).unwrap_or_default() + "\n"
-        }
+    if args.wrt.is_empty() {
+        return Ok(Output { stdout: problem_only(args, &model, point.as_ref())?, stderr: String::new(), code: 0 });
+    }
+    let mut opts = Options::default();
+    let mut flops_sizes = HashMap::new();
+    if args.cost == CostModel::Flops {
+        flops_sizes = args.dims.as_deref().map(parse_dims).transpose()?.unwrap_or_default();
+        opts.cost = CostKind::Flops(flops_sizes.clone());
+    }
+    opts.raw = args.raw;
+    let wrt: Vec<&str> = args.wrt.iter().map(String::as_str).collect();
+    let grad = matgrad::gradient_with(model, &wrt, &opts)?;
+    let mut stderr = String::new();
+    if let Some(limit) = &grad.derivation.stats.limit {
+        stderr += &format!("note: the simplifier stopped at a limit ({limit}); the result is correct but may not be the simplest\n");
+    }
+    let mut code = 0;
+    let mut stdout = match args.format {
+        Format::Json => json_output(&grad, point.as_ref(), args.hessian)?,
         f => {
-            let n = match f {
-                Format::Ascii => Notation::Ascii,
-                Format::Latex => Notation::Latex,
-                _ => Notation::Unicode,
-            };
-            let mut s = model.print(n) + "\n";
+            let mut s = grad.print(notation(f)) + "\n";
+            if args.cost == CostModel::Flops {
+                s += &matgrad::flops_report(&grad, &flops_sizes);
+            }
             if let Some(p) = &point {
-                s += &format!("value = {}\n", model.value_at(p)?);
+                s += &numbers(&grad, p)?;
             }
             s
         }
     };
-    Ok(Output { stdout, stderr: String::new(), code: 0 })
+    if args.check {
+        let report = matgrad::check::check(&grad, 3, 7)?;
+        stdout += &report.text;
+        if !report.ok {
+            code = 1;
+        }
+    }
+    Ok(Output { stdout, stderr, code })
+}
+
+fn problem_only(args: &Args, model: &Model, point: Option<&Point>) -> Result<String> {
+    Ok(match args.format {
+        Format::Json => {
+            let mut obj = serde_json::Map::new();
+            if let Some(p) = point {
+                obj.insert("value".into(), json!(model.value_at(p)?));
+            }
+            serde_json::to_string_pretty(&Json::Object(obj)).unwrap_or_default() + "\n"
+        }
+        f => {
+            let mut s = model.print(notation(f)) + "\n";
+            if let Some(p) = point {
+                s += &format!("value = {}\n", model.value_at(p)?);
+            }
+            s
+        }
+    })
+}
+
+fn numbers(grad: &Gradient, p: &Point) -> Result<String> {
+    let mut s = format!("value = {}\n", grad.model.value_at(p)?);
+    let vals = grad.derivation.evaluate(&grad.model, p)?;
+    for (v, val) in grad.derivation.vars.iter().zip(vals) {
+        let shape = &grad.model.input(v).map(|i| i.shape.clone()).unwrap_or_else(matgrad::ir::Shape::scalar);
+        s += &format!("∂/∂{v} = {}\n", value_json(&val, shape));
+    }
+    Ok(s)
+}
+
+fn json_output(grad: &Gradient, point: Option<&Point>, hessian: bool) -> Result<String> {
+    let mut obj = serde_json::Map::new();
+    let d = &grad.derivation;
+    let shape_of = |v: &str| grad.model.input(v).map(|i| i.shape.clone()).unwrap_or_else(matgrad::ir::Shape::scalar);
+    if let Some(p) = point {
+        obj.insert("value".into(), json!(grad.model.value_at(p)?));
+        let vals = d.evaluate(&grad.model, p)?;
+        let mut g = serde_json::Map::new();
+        for (v, val) in d.vars.iter().zip(&vals) {
+            g.insert(v.clone(), value_json(val, &shape_of(v)));
+        }
+        obj.insert("gradient".into(), Json::Object(g));
+    }
+    let mut e = serde_json::Map::new();
+    for v in &d.vars {
+        e.insert(v.clone(), json!(grad.expression(v, Notation::Ascii).unwrap_or_default()));
+    }
+    obj.insert("expression".into(), Json::Object(e));
+    let mut defs = serde_json::Map::new();
+    for (n, x) in grad.definitions(Notation::Ascii) {
+        defs.insert(n, json!(x));
+    }
+    obj.insert("definitions".into(), Json::Object(defs));
+    if hessian {
+        matgrad::hessian::add_json(grad, point, &mut obj)?;
+    }
+    Ok(serde_json::to_string_pretty(&Json::Object(obj)).unwrap_or_default() + "\n")
 }

@@ -241,3 +241,8 @@ impl Build<'_> {
         if self.scalar(operand) && !self.scalar(adj) { self.n(Math::Sum(adj)) } else { Ok(adj) }
     }
 }
+
+/// True for operations applied entry by entry (exp, log, σ, relu, …).
+pub fn is_elementwise(node: &Math) -> bool {
+    elementwise::unary(node).is_some()
+}

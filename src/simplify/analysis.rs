@@ -1,0 +1,281 @@
+//! The e-class analysis: shape, facts (symmetric, constant value) and the scalar
+//! monomial of each class. Monomials fold scalar coefficients (`−D/2 · 2α = −αD`)
+//! without commutativity rules: `modify` adds the canonical term of a class's
+//! monomial and unions it with the class.
+
+use std::collections::{BTreeMap, HashMap};
+
+use egg::{Analysis, DidMerge, EGraph, Id, Language, Symbol};
+
+use crate::ir::{Dim, Math, Shape};
+use crate::ops::resolved_shape;
+use crate::rational::Rational;
+use crate::syntax::shape::is_greek;
+
+/// What is known of a symbol that is a leaf of the e-graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    /// Its shape.
+    pub shape: Shape,
+    /// True when it is symmetric.
+    pub symmetric: bool,
+    /// True when it (every entry) is positive.
+    pub positive: bool,
+}
+
+/// A scalar monomial: a rational coefficient times scalar symbols to integer powers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mono {
+    /// The coefficient.
+    pub coef: Rational,
+    /// Powers by symbol (never zero).
+    pub powers: BTreeMap<Symbol, i32>,
+}
+
+impl Mono {
+    fn constant(c: Rational) -> Mono {
+        Mono { coef: c, powers: BTreeMap::new() }
+    }
+    fn mul(&self, o: &Mono) -> Option<Mono> {
+        let mut powers = self.powers.clone();
+        for (s, p) in &o.powers {
+            let e = powers.entry(*s).or_insert(0);
+            *e = e.checked_add(*p)?;
+            if *e == 0 {
+                powers.remove(s);
+            }
+        }
+        let coef = self.coef.mul(o.coef)?;
+        if coef == Rational::ZERO {
+            return Some(Mono::constant(Rational::ZERO));
+        }
+        Some(Mono { coef, powers })
+    }
+    fn powi(&self, k: i32) -> Option<Mono> {
+        if k.unsigned_abs() > 8 {
+            return None;
+        }
+        let mut powers = BTreeMap::new();
+        for (s, p) in &self.powers {
+            powers.insert(*s, p.checked_mul(k)?);
+        }
+        Some(Mono { coef: self.coef.powi(k)?, powers })
+    }
+}
+
+/// The data of an e-class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// Shape (`None` for dimension leaves).
+    pub shape: Option<Shape>,
+    /// The dimension, for dimension leaves.
+    pub dim: Option<Dim>,
+    /// Known symmetric.
+    pub symmetric: bool,
+    /// Known to be a positive scalar or to have positive entries.
+    pub positive: bool,
+    /// The scalar monomial this class equals, if any.
+    pub mono: Option<Mono>,
+}
+
+impl Data {
+    /// True for 1×1 classes.
+    pub fn is_scalar(&self) -> bool {
+        self.shape.as_ref().is_some_and(Shape::is_scalar)
+    }
+}
+
+/// The analysis: knows the facts of the leaf symbols.
+#[derive(Debug, Default, Clone)]
+pub struct MathAnalysis {
+    /// Facts of the symbols.
+    pub facts: HashMap<Symbol, Facts>,
+}
+
+/// The e-graph type of the simplifier.
+pub type MathEGraph = EGraph<Math, MathAnalysis>;
+
+fn sym_product(eg: &MathEGraph, a: Id, b: Id) -> bool {
+    // A·Aᵀ and Aᵀ·A are symmetric; so is A·S·Aᵀ for symmetric S.
+    let ta = eg.lookup(Math::Transpose(a)).map(|t| eg.find(t));
+    let tb = eg.lookup(Math::Transpose(b)).map(|t| eg.find(t));
+    if ta == Some(eg.find(b)) || tb == Some(eg.find(a)) {
+        return true;
+    }
+    eg[b].nodes.iter().any(|n| match n {
+        Math::Mul([s, t]) => eg[*s].data.symmetric && ta == Some(eg.find(*t)),
+        _ => false,
+    })
+}
+
+fn mono_of(eg: &MathEGraph, node: &Math, shape: &Option<Shape>) -> Option<Mono> {
+    if !shape.as_ref().is_some_and(Shape::is_scalar) {
+        return None;
+    }
+    let m = |id: &Id| eg[*id].data.mono.clone();
+    match node {
+        Math::Num(r) => Some(Mono::constant(*r)),
+        Math::Var(s) => Some(Mono { coef: Rational::ONE, powers: BTreeMap::from([(*s, 1)]) }),
+        Math::Neg(a) => m(a).map(|x| Mono { coef: x.coef.neg(), ..x }),
+        Math::Transpose(a) | Math::Trace(a) => m(a),
+        Math::Mul([a, b]) | Math::Hadamard([a, b]) => m(a)?.mul(&m(b)?),
+        Math::Div([a, b]) | Math::EDiv([a, b]) => {
+            let d = m(b)?;
+            if d.coef == Rational::ZERO {
+                return None;
+            }
+            m(a)?.mul(&d.powi(-1)?)
+        }
+        Math::Pow([a, k]) | Math::EPow([a, k]) => {
+            let k = m(k)?;
+            if !k.powers.is_empty() || !k.coef.is_integer() {
+                return None;
+            }
+            m(a)?.powi(i32::try_from(k.coef.numer()).ok()?)
+        }
+        Math::Add([a, b]) => {
+            let (x, y) = (m(a)?, m(b)?);
+            if x.coef == Rational::ZERO {
+                return Some(y);
+            }
+            if y.coef == Rational::ZERO {
+                return Some(x);
+            }
+            if x.powers != y.powers {
+                return None;
+            }
+            let coef = x.coef.add(y.coef)?;
+            Some(if coef == Rational::ZERO { Mono::constant(coef) } else { Mono { coef, powers: x.powers } })
+        }
+        _ => None,
+    }
+}
+
+fn positive(eg: &MathEGraph, node: &Math) -> bool {
+    let p = |id: &Id| eg[*id].data.positive;
+    match node {
+        Math::Var(s) => eg.analysis.facts.get(s).is_some_and(|f| f.positive),
+        Math::Num(r) => r.numer() > 0,
+        Math::Exp(_) | Math::Softmax(_) | Math::Sigmoid(_) | Math::Softplus(_) | Math::Ones(_) => true,
+        Math::Mul([a, b]) | Math::Hadamard([a, b]) | Math::Add([a, b]) | Math::Div([a, b]) | Math::EDiv([a, b]) => {
+            p(a) && p(b)
+        }
+        _ => false,
+    }
+}
+
+impl Analysis<Math> for MathAnalysis {
+    type Data = Data;
+
+    fn make(eg: &mut MathEGraph, node: &Math, _id: Id) -> Data {
+        let child_shapes: Option<Vec<Shape>> = node.children().iter().map(|c| eg[*c].data.shape.clone()).collect();
+        let dim = match node {
+            Math::Dim(d) => Some(d.0.clone()),
+            _ => None,
+        };
+        let vars: HashMap<Symbol, Shape> = match node {
+            Math::Var(s) => eg.analysis.facts.get(s).map(|f| HashMap::from([(*s, f.shape.clone())])).unwrap_or_default(),
+            _ => HashMap::new(),
+        };
+        let shape = resolved_shape(node, &vars, &child_shapes.unwrap_or_default(), |id| eg[id].data.dim.clone());
+        let sym = |id: &Id| eg[*id].data.symmetric;
+        let scalar = |id: &Id| eg[*id].data.is_scalar();
+        let symmetric = shape.as_ref().is_some_and(Shape::is_scalar)
+            || match node {
+                Math::Var(s) => eg.analysis.facts.get(s).is_some_and(|f| f.symmetric),
+                Math::Eye(_) | Math::DiagM(_) => true,
+                Math::Add([a, b]) | Math::Hadamard([a, b]) | Math::EDiv([a, b]) => {
+                    (sym(a) || scalar(a)) && (sym(b) || scalar(b))
+                }
+                Math::Mul([a, b]) => (scalar(a) && sym(b)) || (sym(a) && scalar(b)) || sym_product(eg, *a, *b),
+                Math::Div([a, _]) | Math::EPow([a, _]) | Math::Neg(a) | Math::Inv(a) | Math::Transpose(a) => sym(a),
+                Math::Ones(_) => shape.as_ref().is_some_and(Shape::is_square),
+                n => crate::ops::is_elementwise(n) && n.children().iter().all(sym),
+            };
+        let mono = mono_of(eg, node, &shape);
+        Data { positive: positive(eg, node), shape, dim, symmetric, mono }
+    }
+
+    fn merge(&mut self, to: &mut Data, from: Data) -> DidMerge {
+        let mut changed_to = false;
+        let mut changed_from = false;
+        if !to.symmetric && from.symmetric {
+            to.symmetric = true;
+            changed_to = true;
+        } else if to.symmetric && !from.symmetric {
+            changed_from = true;
+        }
+        if !to.positive && from.positive {
+            to.positive = true;
+            changed_to = true;
+        } else if to.positive && !from.positive {
+            changed_from = true;
+        }
+        if to.mono.is_none() && from.mono.is_some() {
+            to.mono = from.mono;
+            changed_to = true;
+        } else if to.mono.is_some() && from.mono.is_none() {
+            changed_from = true;
+        }
+        if to.shape.is_none() && from.shape.is_some() {
+            to.shape = from.shape;
+            changed_to = true;
+        }
+        DidMerge(changed_to, changed_from)
+    }
+
+    fn modify(eg: &mut MathEGraph, id: Id) {
+        if let Some(m) = eg[id].data.mono.clone()
+            && let Some(canon) = canonical(eg, &m)
+        {
+            eg.union(id, canon);
+        }
+    }
+}
+
+/// Symbols ordered as people write coefficients: Greek letters first, then by name.
+fn order(s: &Symbol) -> (bool, String) {
+    (!is_greek(s.as_str()), s.as_str().to_string())
+}
+
+/// Adds the canonical term of a monomial: `c`, `−(αD)`, `D/(2β²)`.
+fn canonical(eg: &mut MathEGraph, m: &Mono) -> Option<Id> {
+    let mut syms: Vec<(&Symbol, &i32)> = m.powers.iter().collect();
+    syms.sort_by_key(|(s, _)| order(s));
+    let abs = if m.coef.numer() < 0 { m.coef.neg() } else { m.coef };
+    if syms.is_empty() {
+        return Some(eg.add(Math::Num(m.coef)));
+    }
+    let factor = |eg: &mut MathEGraph, s: Symbol, p: i32| {
+        let v = eg.add(Math::Var(s));
+        if p == 1 {
+            v
+        } else {
+            let k = eg.add(Math::Num(Rational::int(p as i64)));
+            eg.add(Math::Pow([v, k]))
+        }
+    };
+    let product = |eg: &mut MathEGraph, first: Option<Id>, fs: Vec<Id>| -> Option<Id> {
+        let mut acc = first;
+        for f in fs {
+            acc = Some(match acc {
+                None => f,
+                Some(a) => eg.add(Math::Mul([a, f])),
+            });
+        }
+        acc
+    };
+    let num_c = (abs.numer() != 1).then(|| eg.add(Math::Num(Rational::new(abs.numer(), 1).unwrap_or(Rational::ONE))));
+    let den_c = (abs.denom() != 1).then(|| eg.add(Math::Num(Rational::new(abs.denom(), 1).unwrap_or(Rational::ONE))));
+    let ups: Vec<Id> = syms.iter().filter(|(_, p)| **p > 0).map(|(s, p)| factor(eg, **s, **p)).collect();
+    let downs: Vec<Id> = syms.iter().filter(|(_, p)| **p < 0).map(|(s, p)| factor(eg, **s, -**p)).collect();
+    let top = match product(eg, num_c, ups) {
+        Some(t) => t,
+        None => eg.add(Math::Num(Rational::ONE)),
+    };
+    let term = match product(eg, den_c, downs) {
+        Some(d) => eg.add(Math::Div([top, d])),
+        None => top,
+    };
+    Some(if m.coef.numer() < 0 { eg.add(Math::Neg(term)) } else { term })
+}

@@ -1,0 +1,132 @@
+//! Simplification in an e-graph: rules from `rules/`, an analysis that carries
+//! shapes and facts, a bounded runner and extraction by a cost model.
+
+pub mod analysis;
+pub mod cost;
+pub mod cse;
+pub mod rules;
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+use egg::{Extractor, Id, RecExpr, Rewrite, Runner, StopReason, Symbol};
+
+use crate::error::Result;
+use crate::ir::Math;
+pub use analysis::{Facts, MathAnalysis, MathEGraph};
+
+/// Which closed form to extract.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum CostKind {
+    /// The fewest operations.
+    #[default]
+    Compact,
+    /// The fewest floating-point operations at these sizes (other dimensions count as 10).
+    Flops(HashMap<Symbol, f64>),
+}
+
+/// Limits of the runner: it always stops.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Iterations.
+    pub iterations: usize,
+    /// E-nodes.
+    pub nodes: usize,
+    /// Wall-clock time.
+    pub time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { iterations: 22, nodes: 20_000, time: Duration::from_secs(5) }
+    }
+}
+
+/// What a run of the simplifier did.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Iterations run.
+    pub iterations: usize,
+    /// E-nodes at the end.
+    pub nodes: usize,
+    /// E-classes at the end.
+    pub classes: usize,
+    /// Why the runner stopped, when it was a limit rather than saturation.
+    pub limit: Option<String>,
+    /// Rules whose union the shape guard refused (a rule bug if ever non-empty).
+    pub refused: Vec<String>,
+}
+
+struct RuleSet {
+    rewrites: Vec<Rewrite<Math, MathAnalysis>>,
+    refused: rules::Refusals,
+}
+
+static RULES: LazyLock<std::result::Result<RuleSet, crate::Error>> = LazyLock::new(|| {
+    let specs = rules::load_all()?;
+    let refused: rules::Refusals = Arc::new(Mutex::new(Vec::new()));
+    Ok(RuleSet { rewrites: rules::rewrites(&specs, &refused)?, refused })
+});
+
+/// Simplifies several expressions together (they share one e-graph) and extracts each.
+pub fn simplify(
+    exprs: &[RecExpr<Math>],
+    facts: &HashMap<Symbol, Facts>,
+    cost: &CostKind,
+    limits: &Limits,
+) -> Result<(Vec<RecExpr<Math>>, Stats)> {
+    let set = RULES.as_ref().map_err(|e| e.clone())?;
+    if let Ok(mut r) = set.refused.lock() {
+        r.clear();
+    }
+    let analysis = MathAnalysis { facts: facts.clone() };
+    let mut runner = Runner::<Math, MathAnalysis>::new(analysis)
+        .with_iter_limit(limits.iterations)
+        .with_node_limit(limits.nodes)
+        .with_time_limit(limits.time);
+    for e in exprs {
+        runner = runner.with_expr(e);
+    }
+    let runner = runner.run(&set.rewrites);
+    let limit = match &runner.stop_reason {
+        Some(StopReason::Saturated) | None => None,
+        Some(r) => Some(format!("{r:?}")),
+    };
+    let eg = &runner.egraph;
+    let roots: Vec<Id> = runner.roots.clone();
+    let out = match cost {
+        CostKind::Compact => {
+            let ex = Extractor::new(eg, cost::Compact { egraph: eg });
+            roots.iter().map(|r| ex.find_best(*r).1).collect()
+        }
+        CostKind::Flops(sizes) => {
+            let ex = Extractor::new(eg, cost::Flops { egraph: eg, sizes, default: 10.0 });
+            roots.iter().map(|r| ex.find_best(*r).1).collect()
+        }
+    };
+    let refused = set.refused.lock().map(|r| r.clone()).unwrap_or_default();
+    let stats = Stats {
+        iterations: runner.iterations.len(),
+        nodes: eg.total_number_of_nodes(),
+        classes: eg.number_of_classes(),
+        limit,
+        refused,
+    };
+    Ok((out, stats))
+}
+
+/// The facts the simplifier can prove of an expression (used for helper terms).
+pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<(bool, bool)> {
+    let set = RULES.as_ref().ok()?;
+    let analysis = MathAnalysis { facts: facts.clone() };
+    let runner = Runner::<Math, MathAnalysis>::new(analysis)
+        .with_iter_limit(8)
+        .with_node_limit(5_000)
+        .with_time_limit(Duration::from_secs(1))
+        .with_expr(expr)
+        .run(&set.rewrites);
+    let root = runner.roots[0];
+    let d = &runner.egraph[root].data;
+    Some((d.symmetric, d.positive))
+}

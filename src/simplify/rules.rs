@@ -1,0 +1,223 @@
+//! Rewrite rules are data: `rules/*.rules`, one rule a line,
+//!
+//! ```text
+//! # (AB)ᵀ = BᵀAᵀ  (Matrix Cookbook eq. 4)
+//! transpose-product: (T (* ?a ?b)) => (* (T ?b) (T ?a)) if nonscalar ?a, nonscalar ?b
+//! ```
+//!
+//! The comment lines above a rule state the identity and its source. Every
+//! right-hand side is applied through a guard that refuses a union whose shape
+//! differs from the matched class (and records the rule), so an ill-typed rule
+//! cannot corrupt the e-graph.
+
+use std::sync::{Arc, Mutex};
+
+use egg::{Applier, ENodeOrVar, Id, Language, Pattern, PatternAst, Rewrite, Subst, Symbol, Var};
+
+use super::analysis::{MathAnalysis, MathEGraph};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ir::{Dim, Math, Shape};
+use crate::ops::resolved_shape;
+
+/// The rule files, by topic, compiled into the binary.
+pub const RULE_FILES: &[(&str, &str)] = &[
+    ("rules/transpose.rules", include_str!("../../rules/transpose.rules")),
+    ("rules/products.rules", include_str!("../../rules/products.rules")),
+    ("rules/sums.rules", include_str!("../../rules/sums.rules")),
+    ("rules/trace.rules", include_str!("../../rules/trace.rules")),
+    ("rules/inverse.rules", include_str!("../../rules/inverse.rules")),
+    ("rules/elementwise.rules", include_str!("../../rules/elementwise.rules")),
+];
+
+/// A side condition on a pattern variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cond {
+    /// 1×1.
+    Scalar(Var),
+    /// Not 1×1.
+    NonScalar(Var),
+    /// Known symmetric.
+    Symmetric(Var),
+    /// Square.
+    Square(Var),
+    /// A column vector.
+    Vector(Var),
+    /// Known positive (entries).
+    Positive(Var),
+    /// The same shape.
+    SameShape(Var, Var),
+}
+
+impl Cond {
+    /// The pattern variables the condition reads.
+    pub fn vars(&self) -> Vec<Var> {
+        match self {
+            Cond::SameShape(a, b) => vec![*a, *b],
+            Cond::Scalar(a) | Cond::NonScalar(a) | Cond::Symmetric(a) | Cond::Square(a) | Cond::Vector(a) | Cond::Positive(a) => {
+                vec![*a]
+            }
+        }
+    }
+
+    fn holds(&self, eg: &MathEGraph, s: &Subst) -> bool {
+        let d = |v: &Var| &eg[s[*v]].data;
+        let shape = |v: &Var| d(v).shape.clone();
+        match self {
+            Cond::Scalar(a) => d(a).is_scalar(),
+            Cond::NonScalar(a) => shape(a).is_some_and(|s| !s.is_scalar()),
+            Cond::Symmetric(a) => d(a).symmetric,
+            Cond::Square(a) => shape(a).is_some_and(|s| s.is_square()),
+            Cond::Vector(a) => shape(a).is_some_and(|s| s.cols == Dim::ONE),
+            Cond::Positive(a) => d(a).positive,
+            Cond::SameShape(a, b) => shape(a).is_some() && shape(a) == shape(b),
+        }
+    }
+}
+
+/// A rule as read from its file.
+#[derive(Debug, Clone)]
+pub struct RuleSpec {
+    /// Its name.
+    pub name: String,
+    /// The comment above it: the identity and its source.
+    pub doc: String,
+    /// Left-hand side.
+    pub lhs: Pattern<Math>,
+    /// Right-hand side.
+    pub rhs: Pattern<Math>,
+    /// Side conditions.
+    pub conds: Vec<Cond>,
+    /// `file:line`.
+    pub origin: String,
+}
+
+fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let var = |w: &str| w.parse::<Var>().map_err(|e| format!("bad variable `{w}`: {e}"));
+    match words.as_slice() {
+        ["scalar", a] => Ok(Cond::Scalar(var(a)?)),
+        ["nonscalar", a] => Ok(Cond::NonScalar(var(a)?)),
+        ["symmetric", a] => Ok(Cond::Symmetric(var(a)?)),
+        ["square", a] => Ok(Cond::Square(var(a)?)),
+        ["vector", a] => Ok(Cond::Vector(var(a)?)),
+        ["positive", a] => Ok(Cond::Positive(var(a)?)),
+        ["same-shape", a, b] => Ok(Cond::SameShape(var(a)?, var(b)?)),
+        _ => Err(format!("unknown condition `{text}` (scalar, nonscalar, symmetric, square, vector, positive, same-shape)")),
+    }
+}
+
+/// Parses one rule file; errors cite `file:line`.
+pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
+    let mut out = Vec::new();
+    let mut doc: Vec<String> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let origin = format!("{file}:{}", i + 1);
+        let fail = |m: String| Error::new(ErrorKind::Internal, format!("{origin}: {m}"));
+        let line = raw.trim();
+        if line.is_empty() {
+            doc.clear();
+            continue;
+        }
+        if let Some(c) = line.strip_prefix('#') {
+            doc.push(c.trim().to_string());
+            continue;
+        }
+        let (name, body) = line.split_once(':').ok_or_else(|| fail("expected `name: lhs => rhs [if cond, ...]`".into()))?;
+        let (lhs, rest) = body.split_once("=>").ok_or_else(|| fail("expected `=>`".into()))?;
+        let (rhs, conds) = match rest.split_once(" if ") {
+            Some((r, c)) => (r, c.split(',').map(parse_cond).collect::<std::result::Result<Vec<_>, _>>().map_err(fail)?),
+            None => (rest, Vec::new()),
+        };
+        let lhs: Pattern<Math> = lhs.trim().parse().map_err(|e| fail(format!("left side: {e}")))?;
+        let rhs: Pattern<Math> = rhs.trim().parse().map_err(|e| fail(format!("right side: {e}")))?;
+        let bound = lhs.vars();
+        for v in rhs.vars().iter().chain(conds.iter().flat_map(|c| c.vars()).collect::<Vec<_>>().iter()) {
+            if !bound.contains(v) {
+                return Err(fail(format!("{v} is not bound by the left side")));
+            }
+        }
+        if doc.is_empty() {
+            return Err(fail(format!("rule `{}` has no comment stating its identity", name.trim())));
+        }
+        out.push(RuleSpec { name: name.trim().to_string(), doc: doc.join(" "), lhs, rhs, conds, origin });
+        doc.clear();
+    }
+    Ok(out)
+}
+
+/// Every rule of every file.
+pub fn load_all() -> Result<Vec<RuleSpec>> {
+    let mut all = Vec::new();
+    for (file, text) in RULE_FILES {
+        all.extend(parse_rules(file, text)?);
+    }
+    let mut names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
+    names.sort();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::new(ErrorKind::Internal, format!("two rules are named `{}`", w[0])));
+    }
+    Ok(all)
+}
+
+/// Names of rules whose union was refused because the shapes differed.
+pub type Refusals = Arc<Mutex<Vec<String>>>;
+
+/// The right side of a rule behind its conditions and the shape guard.
+pub struct Guarded {
+    rhs: PatternAst<Math>,
+    conds: Vec<Cond>,
+    refused: Refusals,
+}
+
+/// The shape of a pattern instantiated with `subst`, without adding it.
+pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> Option<Shape> {
+    let mut shapes: Vec<(Option<Shape>, Option<Dim>)> = Vec::with_capacity(ast.as_ref().len());
+    for node in ast.as_ref() {
+        let entry = match node {
+            ENodeOrVar::Var(v) => {
+                let d = &eg[subst[*v]].data;
+                (d.shape.clone(), d.dim.clone())
+            }
+            ENodeOrVar::ENode(n) => {
+                if let Math::Dim(d) = n {
+                    (None, Some(d.0.clone()))
+                } else {
+                    let kids: Option<Vec<Shape>> = n.children().iter().map(|c| shapes[usize::from(*c)].0.clone()).collect();
+                    let vars = std::collections::HashMap::new();
+                    (resolved_shape(n, &vars, &kids?, |id| shapes[usize::from(id)].1.clone()), None)
+                }
+            }
+        };
+        shapes.push(entry);
+    }
+    shapes.last().and_then(|s| s.0.clone())
+}
+
+impl Applier<Math, MathAnalysis> for Guarded {
+    fn apply_one(&self, eg: &mut MathEGraph, eclass: Id, subst: &Subst, _: Option<&PatternAst<Math>>, rule: Symbol) -> Vec<Id> {
+        if !self.conds.iter().all(|c| c.holds(eg, subst)) {
+            return Vec::new();
+        }
+        let want = eg[eclass].data.shape.clone();
+        if pattern_shape(&self.rhs, eg, subst) != want {
+            if let Ok(mut r) = self.refused.lock() {
+                r.push(rule.to_string());
+            }
+            return Vec::new();
+        }
+        let id = eg.add_instantiation(&self.rhs, subst);
+        if eg.union(eclass, id) { vec![eclass] } else { Vec::new() }
+    }
+}
+
+/// The rewrites of a rule set, guarded; refusals are recorded in `refused`.
+pub fn rewrites(specs: &[RuleSpec], refused: &Refusals) -> Result<Vec<Rewrite<Math, MathAnalysis>>> {
+    specs
+        .iter()
+        .map(|s| {
+            let g = Guarded { rhs: s.rhs.ast.clone(), conds: s.conds.clone(), refused: refused.clone() };
+            Rewrite::new(s.name.clone(), s.lhs.clone(), g)
+                .map_err(|e| Error::new(ErrorKind::Internal, format!("{}: {e}", s.origin)))
+        })
+        .collect()
+}
