@@ -112,6 +112,8 @@ fn choose_helpers(model: &Model, adj: &Adjoints) -> Vec<Id> {
         }
     }
     let mut out: Vec<Id> = refs.iter().filter(|(id, n)| **n >= 2 && !trivial(g, **id)).map(|(id, _)| *id).collect();
+    // The inverse of a named term reads best as it is: K⁻¹, not a new name.
+    out.retain(|id| !matches!(g.node(*id), Math::Inv(a) if model.def_name(*a).is_some()));
     out.extend(model.defs.iter().map(|(_, id)| *id).filter(|id| !trivial(g, *id)));
     out.sort();
     out.dedup();

@@ -36,13 +36,19 @@ use std::collections::HashMap;
 /// Parses a problem and infers its shapes.
 pub fn parse_problem(src: &str) -> Result<Model> {
     let ast = syntax::parse(src)?;
-    syntax::shape::lower(&ast, src, None)
+    syntax::shape::lower(&ast, src, None, true)
+}
+
+/// Parses a program whose last expression may have any shape (for evaluating results).
+pub fn parse_program(src: &str) -> Result<Model> {
+    let ast = syntax::parse(src)?;
+    syntax::shape::lower(&ast, src, None, false)
 }
 
 /// Parses a problem whose inputs take the values of a point (which fix types and sizes).
 pub fn parse_problem_at(src: &str, values: &HashMap<String, ops::Value>) -> Result<(Model, numeric::Point)> {
     let ast = syntax::parse(src)?;
-    let model = syntax::shape::lower(&ast, src, Some(&numeric::point::data_shapes(values)))?;
+    let model = syntax::shape::lower(&ast, src, Some(&numeric::point::data_shapes(values)), true)?;
     let point = numeric::point::bind(&model, values.clone())?;
     Ok((model, point))
 }

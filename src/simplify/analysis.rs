@@ -90,6 +90,8 @@ impl Data {
 pub struct MathAnalysis {
     /// Facts of the symbols.
     pub facts: HashMap<Symbol, Facts>,
+    /// Rules whose union the shape guard refused in this e-graph.
+    pub refused: Vec<String>,
 }
 
 /// The e-graph type of the simplifier.

@@ -7,7 +7,7 @@ pub mod cse;
 pub mod rules;
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use egg::{Extractor, Id, RecExpr, Rewrite, Runner, StopReason, Symbol};
@@ -60,13 +60,11 @@ pub struct Stats {
 
 struct RuleSet {
     rewrites: Vec<Rewrite<Math, MathAnalysis>>,
-    refused: rules::Refusals,
 }
 
 static RULES: LazyLock<std::result::Result<RuleSet, crate::Error>> = LazyLock::new(|| {
     let specs = rules::load_all()?;
-    let refused: rules::Refusals = Arc::new(Mutex::new(Vec::new()));
-    Ok(RuleSet { rewrites: rules::rewrites(&specs, &refused)?, refused })
+    Ok(RuleSet { rewrites: rules::rewrites(&specs)? })
 });
 
 /// Simplifies several expressions together (they share one e-graph) and extracts each.
@@ -77,10 +75,7 @@ pub fn simplify(
     limits: &Limits,
 ) -> Result<(Vec<RecExpr<Math>>, Stats)> {
     let set = RULES.as_ref().map_err(|e| e.clone())?;
-    if let Ok(mut r) = set.refused.lock() {
-        r.clear();
-    }
-    let analysis = MathAnalysis { facts: facts.clone() };
+    let analysis = MathAnalysis { facts: facts.clone(), refused: Vec::new() };
     let mut runner = Runner::<Math, MathAnalysis>::new(analysis)
         .with_iter_limit(limits.iterations)
         .with_node_limit(limits.nodes)
@@ -105,7 +100,9 @@ pub fn simplify(
             roots.iter().map(|r| ex.find_best(*r).1).collect()
         }
     };
-    let refused = set.refused.lock().map(|r| r.clone()).unwrap_or_default();
+    let mut refused = eg.analysis.refused.clone();
+    refused.sort();
+    refused.dedup();
     let stats = Stats {
         iterations: runner.iterations.len(),
         nodes: eg.total_number_of_nodes(),
@@ -119,7 +116,7 @@ pub fn simplify(
 /// The facts the simplifier can prove of an expression (used for helper terms).
 pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<(bool, bool)> {
     let set = RULES.as_ref().ok()?;
-    let analysis = MathAnalysis { facts: facts.clone() };
+    let analysis = MathAnalysis { facts: facts.clone(), refused: Vec::new() };
     let runner = Runner::<Math, MathAnalysis>::new(analysis)
         .with_iter_limit(8)
         .with_node_limit(5_000)

@@ -10,8 +10,6 @@
 //! differs from the matched class (and records the rule), so an ill-typed rule
 //! cannot corrupt the e-graph.
 
-use std::sync::{Arc, Mutex};
-
 use egg::{Applier, ENodeOrVar, Id, Language, Pattern, PatternAst, Rewrite, Subst, Symbol, Var};
 
 use super::analysis::{MathAnalysis, MathEGraph};
@@ -46,13 +44,15 @@ pub enum Cond {
     Positive(Var),
     /// The same shape.
     SameShape(Var, Var),
+    /// `a*b` is well formed: a scalar on either side, or matching inner dimensions.
+    Composable(Var, Var),
 }
 
 impl Cond {
     /// The pattern variables the condition reads.
     pub fn vars(&self) -> Vec<Var> {
         match self {
-            Cond::SameShape(a, b) => vec![*a, *b],
+            Cond::SameShape(a, b) | Cond::Composable(a, b) => vec![*a, *b],
             Cond::Scalar(a) | Cond::NonScalar(a) | Cond::Symmetric(a) | Cond::Square(a) | Cond::Vector(a) | Cond::Positive(a) => {
                 vec![*a]
             }
@@ -70,6 +70,10 @@ impl Cond {
             Cond::Vector(a) => shape(a).is_some_and(|s| s.cols == Dim::ONE),
             Cond::Positive(a) => d(a).positive,
             Cond::SameShape(a, b) => shape(a).is_some() && shape(a) == shape(b),
+            Cond::Composable(a, b) => match (shape(a), shape(b)) {
+                (Some(x), Some(y)) => x.is_scalar() || y.is_scalar() || x.cols == y.rows,
+                _ => false,
+            },
         }
     }
 }
@@ -102,7 +106,8 @@ fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
         ["vector", a] => Ok(Cond::Vector(var(a)?)),
         ["positive", a] => Ok(Cond::Positive(var(a)?)),
         ["same-shape", a, b] => Ok(Cond::SameShape(var(a)?, var(b)?)),
-        _ => Err(format!("unknown condition `{text}` (scalar, nonscalar, symmetric, square, vector, positive, same-shape)")),
+        ["composable", a, b] => Ok(Cond::Composable(var(a)?, var(b)?)),
+        _ => Err(format!("unknown condition `{text}` (scalar, nonscalar, symmetric, square, vector, positive, same-shape, composable)")),
     }
 }
 
@@ -159,14 +164,10 @@ pub fn load_all() -> Result<Vec<RuleSpec>> {
     Ok(all)
 }
 
-/// Names of rules whose union was refused because the shapes differed.
-pub type Refusals = Arc<Mutex<Vec<String>>>;
-
 /// The right side of a rule behind its conditions and the shape guard.
 pub struct Guarded {
     rhs: PatternAst<Math>,
     conds: Vec<Cond>,
-    refused: Refusals,
 }
 
 /// The shape of a pattern instantiated with `subst`, without adding it.
@@ -200,9 +201,7 @@ impl Applier<Math, MathAnalysis> for Guarded {
         }
         let want = eg[eclass].data.shape.clone();
         if pattern_shape(&self.rhs, eg, subst) != want {
-            if let Ok(mut r) = self.refused.lock() {
-                r.push(rule.to_string());
-            }
+            eg.analysis.refused.push(rule.to_string());
             return Vec::new();
         }
         let id = eg.add_instantiation(&self.rhs, subst);
@@ -210,12 +209,12 @@ impl Applier<Math, MathAnalysis> for Guarded {
     }
 }
 
-/// The rewrites of a rule set, guarded; refusals are recorded in `refused`.
-pub fn rewrites(specs: &[RuleSpec], refused: &Refusals) -> Result<Vec<Rewrite<Math, MathAnalysis>>> {
+/// The rewrites of a rule set, guarded; refusals are recorded in the e-graph's analysis.
+pub fn rewrites(specs: &[RuleSpec]) -> Result<Vec<Rewrite<Math, MathAnalysis>>> {
     specs
         .iter()
         .map(|s| {
-            let g = Guarded { rhs: s.rhs.ast.clone(), conds: s.conds.clone(), refused: refused.clone() };
+            let g = Guarded { rhs: s.rhs.ast.clone(), conds: s.conds.clone() };
             Rewrite::new(s.name.clone(), s.lhs.clone(), g)
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("{}: {e}", s.origin)))
         })

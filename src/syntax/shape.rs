@@ -62,8 +62,8 @@ struct Lowerer<'a> {
     pool: Vec<String>,
 }
 
-/// Lowers a parsed problem. `data` gives the shapes of values from a point file, which fix types and sizes.
-pub fn lower(problem: &Problem, src: &str, data: Option<&HashMap<String, DataShape>>) -> Result<Model> {
+/// Lowers a parsed problem (refusing a non-scalar objective if `scalar_objective`). `data` gives the shapes of values from a point file, which fix types and sizes.
+pub fn lower(problem: &Problem, src: &str, data: Option<&HashMap<String, DataShape>>, scalar_objective: bool) -> Result<Model> {
     let mut declared_dims: Vec<String> = Vec::new();
     for s in &problem.stmts {
         if let Stmt::Decl { ty, .. } = s {
@@ -146,7 +146,7 @@ pub fn lower(problem: &Problem, src: &str, data: Option<&HashMap<String, DataSha
     }
     let (obj, obj_span) = objective.ok_or_else(|| Error::new(ErrorKind::Syntax, "the problem has no objective"))?;
     let shape = l.shapes[obj].clone();
-    if ops::require_scalar(&mut l.u, &shape, 0).is_err() {
+    if scalar_objective && ops::require_scalar(&mut l.u, &shape, 0).is_err() {
         let text = &src[obj_span.clone()];
         let desc = l.describe(&shape);
         return Err(Error::at(

@@ -1,0 +1,85 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use egg::Symbol;
+use matgrad::numeric::Point;
+use matgrad::numeric::sample::{Rng, random_point};
+use matgrad::ops::Value;
+use matgrad::{Gradient, Model, Notation};
+
+/// The seed problems, copied from shared/problems.
+pub fn seeds() -> Vec<toml::Value> {
+    let text = include_str!("../data/seeds.toml");
+    let v: toml::Value = toml::from_str(text).expect("seeds.toml parses");
+    v["problem"].as_array().expect("problems").clone()
+}
+
+/// The input without its last statement (the objective).
+pub fn declarations(input: &str) -> String {
+    let t = input.trim_end();
+    let cut = t.rfind(['\n', ';']).map_or(0, |i| i + 1);
+    t[..cut].to_string()
+}
+
+/// Evaluates the last expression of `program` at `point` (which may hold more names).
+pub fn eval_program(program: &str, point: &Point) -> Value {
+    let m = matgrad::parse_program(program).unwrap_or_else(|e| panic!("{program}: {e}"));
+    let mut p = point.clone();
+    p.values.retain(|k, _| m.input(k.as_str()).is_some());
+    matgrad::numeric::check::value_at(&m.graph.expr, m.objective, &p).unwrap_or_else(|e| panic!("{program}: {e}"))
+}
+
+/// A random point for a model.
+pub fn point(model: &Model, seed: u64) -> Point {
+    random_point(model, &mut Rng::new(seed), (2, 4))
+}
+
+/// Relative error.
+pub fn rel(a: &Value, b: &Value) -> f64 {
+    matgrad::numeric::check::rel_err(a, b)
+}
+
+/// The gradient's ascii program for `var`: declarations, helper definitions, expression.
+pub fn ascii_program(g: &Gradient, input: &str, var: &str) -> String {
+    let mut s = declarations(input);
+    s.push('\n');
+    for (n, e) in g.definitions(Notation::Ascii) {
+        if g.model.defs.iter().any(|(d, _)| *d == n) {
+            continue;
+        }
+        s += &format!("{n} = {e}\n");
+    }
+    s += &g.expression(var, Notation::Ascii).expect("variable");
+    s
+}
+
+/// Finite differences of the model's objective.
+pub fn fd(model: &Model, p: &Point, var: &str) -> Value {
+    matgrad::numeric::check::finite_difference(&model.graph.expr, model.objective, p, Symbol::from(var), 1e-6).expect("fd")
+}
+
+/// Operations (non-leaf nodes) in the last expression and definitions of a program.
+pub fn ops_count(program: &str) -> usize {
+    let m = matgrad::parse_program(program).unwrap_or_else(|e| panic!("{program}: {e}"));
+    let mut seen = std::collections::HashSet::new();
+    let mut n = 0;
+    count(&m, m.objective, &mut seen, &mut n);
+    n
+}
+
+fn count(m: &Model, id: egg::Id, seen: &mut std::collections::HashSet<egg::Id>, n: &mut usize) {
+    use egg::Language;
+    let node = m.graph.node(id);
+    if node.is_leaf() {
+        return;
+    }
+    *n += 1;
+    let named = m.defs.iter().any(|(_, d)| *d == id);
+    if named && !seen.insert(id) {
+        *n -= 1;
+        return;
+    }
+    for c in node.children() {
+        count(m, *c, seen, n);
+    }
+}
