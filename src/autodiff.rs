@@ -39,7 +39,10 @@ pub fn reverse(model: &Model, wrt: &[&str]) -> Result<Adjoints> {
     let mut g = model.graph.clone();
     for w in wrt {
         if model.input(w).is_none() {
-            return Err(Error::new(ErrorKind::NotDifferentiable, format!("`{w}` is not an input of the problem")));
+            return Err(Error::new(
+                ErrorKind::NotDifferentiable,
+                format!("`{w}` is not an input of the problem"),
+            ));
         }
     }
     let vars: Vec<Symbol> = wrt.iter().map(|w| Symbol::from(*w)).collect();
@@ -51,7 +54,9 @@ pub fn reverse(model: &Model, wrt: &[&str]) -> Result<Adjoints> {
     let mut adjoint: HashMap<Id, Id> = HashMap::new();
     for i in (0..forward_len).rev() {
         let id = Id::from(i);
-        let Some(parts) = contributions.remove(&id) else { continue };
+        let Some(parts) = contributions.remove(&id) else {
+            continue;
+        };
         if !active[i] {
             continue;
         }
@@ -71,9 +76,18 @@ pub fn reverse(model: &Model, wrt: &[&str]) -> Result<Adjoints> {
     let grads = wrt
         .iter()
         .map(|w| {
-            let var = g.expr.as_ref().iter().position(|n| *n == Math::Var(Symbol::from(*w))).map(Id::from);
+            let var = g
+                .expr
+                .as_ref()
+                .iter()
+                .position(|n| *n == Math::Var(Symbol::from(*w)))
+                .map(Id::from);
             (w.to_string(), var.and_then(|v| adjoint.get(&v).copied()))
         })
         .collect();
-    Ok(Adjoints { graph: g, forward_len, grads })
+    Ok(Adjoints {
+        graph: g,
+        forward_len,
+        grads,
+    })
 }

@@ -37,7 +37,13 @@ pub fn check(grad: &Gradient, points: usize, seed: u64) -> Result<Report> {
         let simp = d.evaluate(&grad.model, &p)?;
         let raw = d.evaluate_raw(&p)?;
         for (i, v) in d.vars.iter().enumerate() {
-            let fd = finite_difference(&grad.model.graph.expr, grad.model.objective, &p, Symbol::from(v.as_str()), 1e-6)?;
+            let fd = finite_difference(
+                &grad.model.graph.expr,
+                grad.model.objective,
+                &p,
+                Symbol::from(v.as_str()),
+                1e-6,
+            )?;
             worst_fd[i] = worst_fd[i].max(rel_err(&simp[i], &fd));
             worst_raw[i] = worst_raw[i].max(rel_err(&simp[i], &raw[i]));
         }
@@ -54,6 +60,14 @@ pub fn check(grad: &Gradient, points: usize, seed: u64) -> Result<Report> {
             worst_raw[i]
         );
     }
-    let (wf, wr) = (worst_fd.iter().copied().fold(0.0, f64::max), worst_raw.iter().copied().fold(0.0, f64::max));
-    Ok(Report { ok, worst_fd: wf, worst_raw: wr, text })
+    let (wf, wr) = (
+        worst_fd.iter().copied().fold(0.0, f64::max),
+        worst_raw.iter().copied().fold(0.0, f64::max),
+    );
+    Ok(Report {
+        ok,
+        worst_fd: wf,
+        worst_raw: wr,
+        text,
+    })
 }

@@ -31,7 +31,11 @@ pub enum CostModel {
 #[command(name = "matgrad", version, about, long_about = None)]
 pub struct Args {
     /// The problem, or `-` to read it from standard input.
-    #[arg(value_name = "PROBLEM", required_unless_present = "file", conflicts_with = "file")]
+    #[arg(
+        value_name = "PROBLEM",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
     pub problem: Option<String>,
 
     /// Read the problem from a file.

@@ -9,7 +9,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-
 use egg::{Id, Language, RecExpr, Symbol};
 
 use crate::autodiff::{self, Adjoints};
@@ -57,6 +56,8 @@ pub struct Derivation {
     pub adjoints: Adjoints,
     /// What the simplifier did.
     pub stats: Stats,
+    /// The cost model the forms were extracted with.
+    pub cost: CostKind,
 }
 
 /// Terms not worth a name: leaves, their transposes and inverses, and scalar
@@ -75,9 +76,11 @@ fn scalar_coefficient(g: &Graph, id: Id) -> bool {
     match g.node(id) {
         Math::Num(_) => true,
         Math::Var(_) => g.shape(id).is_scalar(),
-        Math::Add(_) | Math::Neg(_) | Math::Mul(_) | Math::Div(_) | Math::Pow(_) => {
-            g.node(id).children().iter().all(|c| scalar_coefficient(g, *c))
-        }
+        Math::Add(_) | Math::Neg(_) | Math::Mul(_) | Math::Div(_) | Math::Pow(_) => g
+            .node(id)
+            .children()
+            .iter()
+            .all(|c| scalar_coefficient(g, *c)),
         _ => false,
     }
 }
@@ -111,23 +114,46 @@ fn choose_helpers(model: &Model, adj: &Adjoints) -> Vec<Id> {
             *refs.entry(r).or_default() += 1;
         }
     }
-    let mut out: Vec<Id> = refs.iter().filter(|(id, n)| **n >= 2 && !trivial(g, **id)).map(|(id, _)| *id).collect();
+    let mut out: Vec<Id> = refs
+        .iter()
+        .filter(|(id, n)| **n >= 2 && !trivial(g, **id))
+        .map(|(id, _)| *id)
+        .collect();
     // The inverse of a named term reads best as it is: K⁻¹, not a new name.
     out.retain(|id| !matches!(g.node(*id), Math::Inv(a) if model.def_name(*a).is_some()));
-    out.extend(model.defs.iter().map(|(_, id)| *id).filter(|id| !trivial(g, *id)));
+    out.extend(
+        model
+            .defs
+            .iter()
+            .map(|(_, id)| *id)
+            .filter(|id| !trivial(g, *id)),
+    );
     out.sort();
     out.dedup();
     out
 }
 
 /// Converts graph nodes to expressions in which `leaves` are symbols.
-fn to_exprs(g: &Graph, roots: &[Id], leaves: &HashMap<Id, Symbol>, keep_root: bool) -> Vec<RecExpr<Math>> {
+fn to_exprs(
+    g: &Graph,
+    roots: &[Id],
+    leaves: &HashMap<Id, Symbol>,
+    keep_root: bool,
+) -> Vec<RecExpr<Math>> {
     roots
         .iter()
         .map(|&root| {
             let mut out = RecExpr::default();
             let mut memo: HashMap<Id, Id> = HashMap::new();
-            fn go(g: &Graph, id: Id, root: Id, keep: bool, leaves: &HashMap<Id, Symbol>, out: &mut RecExpr<Math>, memo: &mut HashMap<Id, Id>) -> Id {
+            fn go(
+                g: &Graph,
+                id: Id,
+                root: Id,
+                keep: bool,
+                leaves: &HashMap<Id, Symbol>,
+                out: &mut RecExpr<Math>,
+                memo: &mut HashMap<Id, Id>,
+            ) -> Id {
                 if let Some(&m) = memo.get(&id) {
                     return m;
                 }
@@ -164,7 +190,9 @@ fn fresh_name(shape: &Shape, taken: &HashSet<String>) -> Symbol {
         Some(n) => Symbol::from(*n),
         None => {
             let stem = pool[0];
-            let i = (1..).find(|i| !taken.contains(&format!("{stem}{i}"))).unwrap_or(0);
+            let i = (1..)
+                .find(|i| !taken.contains(&format!("{stem}{i}")))
+                .unwrap_or(0);
             Symbol::from(format!("{stem}{i}"))
         }
     }
@@ -173,7 +201,10 @@ fn fresh_name(shape: &Shape, taken: &HashSet<String>) -> Symbol {
 /// Derives and simplifies the gradients of `model` with respect to `wrt`.
 pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation> {
     if !model.graph.shape(model.objective).is_scalar() {
-        return Err(Error::new(ErrorKind::NotDifferentiable, "the objective is not a scalar"));
+        return Err(Error::new(
+            ErrorKind::NotDifferentiable,
+            "the objective is not a scalar",
+        ));
     }
     let adj = autodiff::reverse(model, wrt)?;
     let g = &adj.graph;
@@ -192,17 +223,38 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
             }
         };
         leaves.insert(h, name);
-        defs.push(Definition { name, tree: Tree::var(name), user, shape: g.shape(h) });
+        defs.push(Definition {
+            name,
+            tree: Tree::var(name),
+            user,
+            shape: g.shape(h),
+        });
     }
     let mut facts: HashMap<Symbol, Facts> = model
         .inputs
         .iter()
-        .map(|i| (Symbol::from(i.name.as_str()), Facts { shape: i.shape.clone(), symmetric: i.structure != Structure::General, positive: false }))
+        .map(|i| {
+            (
+                Symbol::from(i.name.as_str()),
+                Facts {
+                    shape: i.shape.clone(),
+                    symmetric: i.structure != Structure::General,
+                    positive: false,
+                },
+            )
+        })
         .collect();
     for (d, &h) in defs.iter_mut().zip(&helpers) {
         let e = to_exprs(g, &[h], &leaves, true).remove(0);
         let (symmetric, positive) = simplify::facts_of(&e, &facts).unwrap_or((false, false));
-        facts.insert(d.name, Facts { shape: d.shape.clone(), symmetric, positive });
+        facts.insert(
+            d.name,
+            Facts {
+                shape: d.shape.clone(),
+                symmetric,
+                positive,
+            },
+        );
         d.tree = Tree::from_root(&e);
     }
     let roots: Vec<Id> = adj.grads.iter().filter_map(|(_, r)| *r).collect();
@@ -213,8 +265,19 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
         simplify::simplify(&exprs, &facts, &opts.cost, &opts.limits)?
     };
     let mut trees = simplified.iter().map(Tree::from_root);
-    let exprs: Vec<Option<Tree>> = adj.grads.iter().map(|(_, r)| r.and_then(|_| trees.next())).collect();
-    let mut d = Derivation { vars: wrt.iter().map(|s| s.to_string()).collect(), exprs, defs, adjoints: adj.clone(), stats };
+    let exprs: Vec<Option<Tree>> = adj
+        .grads
+        .iter()
+        .map(|(_, r)| r.and_then(|_| trees.next()))
+        .collect();
+    let mut d = Derivation {
+        vars: wrt.iter().map(|s| s.to_string()).collect(),
+        exprs,
+        defs,
+        adjoints: adj.clone(),
+        stats,
+        cost: opts.cost.clone(),
+    };
     if !opts.raw {
         name_common(&mut d, &mut taken, &facts);
     }
@@ -235,20 +298,32 @@ fn name_common(d: &mut Derivation, taken: &mut HashSet<String>, facts: &HashMap<
             .max_by(|a, b| a.0.size().cmp(&b.0.size()).then_with(|| b.0.cmp(a.0)))
             .map(|(t, _)| (*t).clone());
         let Some(best) = best else { return };
-        let Some(shape) = shape_of_tree(&best, facts, &d.defs) else { return };
+        let Some(shape) = shape_of_tree(&best, facts, &d.defs) else {
+            return;
+        };
         let name = fresh_name(&shape, taken);
         taken.insert(name.to_string());
         let leaf = Tree::var(name);
         for t in d.exprs.iter_mut().flatten() {
             *t = t.replace(&best, &leaf);
         }
-        d.defs.push(Definition { name, tree: best, user: false, shape });
+        d.defs.push(Definition {
+            name,
+            tree: best,
+            user: false,
+            shape,
+        });
     }
 }
 
 /// The shape of a tree over inputs and helpers.
-pub fn shape_of_tree(t: &Tree, facts: &HashMap<Symbol, Facts>, defs: &[Definition]) -> Option<Shape> {
-    let mut vars: HashMap<Symbol, Shape> = facts.iter().map(|(s, f)| (*s, f.shape.clone())).collect();
+pub fn shape_of_tree(
+    t: &Tree,
+    facts: &HashMap<Symbol, Facts>,
+    defs: &[Definition],
+) -> Option<Shape> {
+    let mut vars: HashMap<Symbol, Shape> =
+        facts.iter().map(|(s, f)| (*s, f.shape.clone())).collect();
     for d in defs {
         vars.insert(d.name, d.shape.clone());
     }
@@ -265,10 +340,17 @@ pub fn shape_of_tree(t: &Tree, facts: &HashMap<Symbol, Facts>, defs: &[Definitio
 fn inline_single_use(d: &mut Derivation) {
     loop {
         let uses = |s: Symbol, d: &Derivation| -> usize {
-            d.exprs.iter().flatten().map(|t| t.count_var(s)).sum::<usize>()
+            d.exprs
+                .iter()
+                .flatten()
+                .map(|t| t.count_var(s))
+                .sum::<usize>()
                 + d.defs.iter().map(|x| x.tree.count_var(s)).sum::<usize>()
         };
-        let pick = d.defs.iter().position(|x| !x.user && uses(x.name, d) <= 1)
+        let pick = d
+            .defs
+            .iter()
+            .position(|x| !x.user && uses(x.name, d) <= 1)
             .or_else(|| d.defs.iter().position(|x| x.user && uses(x.name, d) == 0));
         let Some(i) = pick else { return };
         let def = d.defs.remove(i);
@@ -304,12 +386,20 @@ impl Derivation {
             }
             map.push(g.add(n)?);
         }
-        let root = *map.last().ok_or_else(|| Error::new(ErrorKind::Internal, "empty expression"))?;
+        let root = *map
+            .last()
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "empty expression"))?;
         Ok((g, root))
     }
 
     /// A tree in a notation.
-    pub fn show(&self, model: &Model, t: &Tree, notation: crate::Notation, show_order: bool) -> String {
+    pub fn show(
+        &self,
+        model: &Model,
+        t: &Tree,
+        notation: crate::Notation,
+        show_order: bool,
+    ) -> String {
         match self.typed(model, t) {
             Ok((g, root)) => {
                 let none = |_: Id| None;
@@ -323,7 +413,11 @@ impl Derivation {
     }
 
     /// The values of the gradients at a point (each with its variable's shape).
-    pub fn evaluate(&self, model: &Model, point: &crate::numeric::Point) -> Result<Vec<crate::ops::Value>> {
+    pub fn evaluate(
+        &self,
+        model: &Model,
+        point: &crate::numeric::Point,
+    ) -> Result<Vec<crate::ops::Value>> {
         let mut p = point.clone();
         for d in &self.defs {
             let (g, root) = self.typed(model, &d.tree)?;

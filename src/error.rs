@@ -60,12 +60,22 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// An error without a place in the input.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into(), span: None, label: None }
+        Error {
+            kind,
+            message: message.into(),
+            span: None,
+            label: None,
+        }
     }
 
     /// An error at a place in the input.
     pub fn at(kind: ErrorKind, span: Span, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into(), span: Some(span), label: None }
+        Error {
+            kind,
+            message: message.into(),
+            span: Some(span),
+            label: None,
+        }
     }
 
     /// Adds a label under the caret.
@@ -92,12 +102,19 @@ impl Error {
         let span = clamp(span, source);
         let label = self.label.clone().unwrap_or_else(|| "here".to_string());
         let report = Report::build(ReportKind::Error, (file, span.clone()))
-            .with_config(Config::default().with_color(false).with_index_type(IndexType::Byte))
+            .with_config(
+                Config::default()
+                    .with_color(false)
+                    .with_index_type(IndexType::Byte),
+            )
             .with_message(&self.message)
             .with_label(Label::new((file, span)).with_message(label))
             .finish();
         let mut out = Vec::new();
-        if report.write((file, Source::from(source)), &mut out).is_err() {
+        if report
+            .write((file, Source::from(source)), &mut out)
+            .is_err()
+        {
             return format!("error: {}\n", self.message);
         }
         String::from_utf8_lossy(&out).into_owned()

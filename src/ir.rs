@@ -49,7 +49,9 @@ impl fmt::Display for DimLeaf {
 impl FromStr for DimLeaf {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        let body = s.strip_prefix('@').ok_or_else(|| format!("not a dimension: {s}"))?;
+        let body = s
+            .strip_prefix('@')
+            .ok_or_else(|| format!("not a dimension: {s}"))?;
         if body.is_empty() {
             return Err("empty dimension".into());
         }
@@ -72,7 +74,10 @@ pub struct Shape {
 impl Shape {
     /// The shape of a scalar.
     pub fn scalar() -> Shape {
-        Shape { rows: Dim::ONE, cols: Dim::ONE }
+        Shape {
+            rows: Dim::ONE,
+            cols: Dim::ONE,
+        }
     }
     /// A `rows × cols` shape.
     pub fn new(rows: Dim, cols: Dim) -> Shape {
@@ -92,7 +97,10 @@ impl Shape {
     }
     /// The transposed shape.
     pub fn t(&self) -> Shape {
-        Shape { rows: self.cols.clone(), cols: self.rows.clone() }
+        Shape {
+            rows: self.cols.clone(),
+            cols: self.rows.clone(),
+        }
     }
 }
 
@@ -114,50 +122,50 @@ mod lang {
     use crate::rational::Rational;
     use egg::{Id, Symbol, define_language};
 
-define_language! {
-    /// The operations of matgrad. `-` and `/` of the surface language are kept
-    /// (`a - b` lowers to `a + (-b)`), as are `./` and `.^`.
-    pub enum Math {
-        "+" = Add([Id; 2]),
-        "neg" = Neg(Id),
-        "*" = Mul([Id; 2]),
-        ".*" = Hadamard([Id; 2]),
-        "/" = Div([Id; 2]),
-        "./" = EDiv([Id; 2]),
-        "^" = Pow([Id; 2]),
-        ".^" = EPow([Id; 2]),
-        "T" = Transpose(Id),
-        "inv" = Inv(Id),
-        "tr" = Trace(Id),
-        "det" = Det(Id),
-        "logdet" = LogDet(Id),
-        "norm2" = Norm2(Id),
-        "norm" = Norm(Id),
-        "sum" = Sum(Id),
-        "diagm" = DiagM(Id),
-        "diagv" = DiagV(Id),
-        "ones" = Ones(Id),
-        "I" = Eye(Id),
-        "exp" = Exp(Id),
-        "log" = Log(Id),
-        "sin" = Sin(Id),
-        "cos" = Cos(Id),
-        "tanh" = Tanh(Id),
-        "sqrt" = Sqrt(Id),
-        "abs" = Abs(Id),
-        "sign" = Sign(Id),
-        "sigmoid" = Sigmoid(Id),
-        "relu" = Relu(Id),
-        "step" = Step(Id),
-        "softplus" = Softplus(Id),
-        "swish" = Swish(Id),
-        "softmax" = Softmax(Id),
-        "logsumexp" = LogSumExp(Id),
-        Num(Rational),
-        Dim(DimLeaf),
-        Var(Symbol),
+    define_language! {
+        /// The operations of matgrad. `-` and `/` of the surface language are kept
+        /// (`a - b` lowers to `a + (-b)`), as are `./` and `.^`.
+        pub enum Math {
+            "+" = Add([Id; 2]),
+            "neg" = Neg(Id),
+            "*" = Mul([Id; 2]),
+            ".*" = Hadamard([Id; 2]),
+            "/" = Div([Id; 2]),
+            "./" = EDiv([Id; 2]),
+            "^" = Pow([Id; 2]),
+            ".^" = EPow([Id; 2]),
+            "T" = Transpose(Id),
+            "inv" = Inv(Id),
+            "tr" = Trace(Id),
+            "det" = Det(Id),
+            "logdet" = LogDet(Id),
+            "norm2" = Norm2(Id),
+            "norm" = Norm(Id),
+            "sum" = Sum(Id),
+            "diagm" = DiagM(Id),
+            "diagv" = DiagV(Id),
+            "ones" = Ones(Id),
+            "I" = Eye(Id),
+            "exp" = Exp(Id),
+            "log" = Log(Id),
+            "sin" = Sin(Id),
+            "cos" = Cos(Id),
+            "tanh" = Tanh(Id),
+            "sqrt" = Sqrt(Id),
+            "abs" = Abs(Id),
+            "sign" = Sign(Id),
+            "sigmoid" = Sigmoid(Id),
+            "relu" = Relu(Id),
+            "step" = Step(Id),
+            "softplus" = Softplus(Id),
+            "swish" = Swish(Id),
+            "softmax" = Softmax(Id),
+            "logsumexp" = LogSumExp(Id),
+            Num(Rational),
+            Dim(DimLeaf),
+            Var(Symbol),
+        }
     }
-}
 }
 
 /// A hash-consed expression DAG with the shape of every node.
@@ -175,7 +183,10 @@ pub struct Graph {
 impl Graph {
     /// An empty graph that knows the shapes of its variables.
     pub fn new(vars: HashMap<Symbol, Shape>) -> Graph {
-        Graph { vars, ..Graph::default() }
+        Graph {
+            vars,
+            ..Graph::default()
+        }
     }
 
     /// Adds a node (or finds the same one), computing its shape.
@@ -193,22 +204,28 @@ impl Graph {
     fn shape_of(&self, node: &Math) -> Result<Option<Shape>> {
         let child = |id: &Id| self.shapes[usize::from(*id)].clone();
         let arg_shapes: Option<Vec<Shape>> = node.children().iter().map(child).collect();
-        let shape = crate::ops::resolved_shape(node, &self.vars, &arg_shapes.unwrap_or_default(), |id| {
-            match &self.expr[id] {
-                Math::Dim(d) => Some(d.0.clone()),
-                _ => None,
-            }
-        });
+        let shape =
+            crate::ops::resolved_shape(node, &self.vars, &arg_shapes.unwrap_or_default(), |id| {
+                match &self.expr[id] {
+                    Math::Dim(d) => Some(d.0.clone()),
+                    _ => None,
+                }
+            });
         match (node, shape) {
             (Math::Dim(_), _) => Ok(None),
             (_, Some(s)) => Ok(Some(s)),
-            (_, None) => Err(Error::new(ErrorKind::Internal, format!("internal error: ill-shaped node {node}"))),
+            (_, None) => Err(Error::new(
+                ErrorKind::Internal,
+                format!("internal error: ill-shaped node {node}"),
+            )),
         }
     }
 
     /// The shape of node `id`.
     pub fn shape(&self, id: Id) -> Shape {
-        self.shapes[usize::from(id)].clone().unwrap_or_else(Shape::scalar)
+        self.shapes[usize::from(id)]
+            .clone()
+            .unwrap_or_else(Shape::scalar)
     }
 
     /// The node `id`.
@@ -253,7 +270,12 @@ impl Graph {
         self.import_rec(other, id, &mut map)
     }
 
-    fn import_rec(&mut self, other: &RecExpr<Math>, id: Id, map: &mut HashMap<Id, Id>) -> Result<Id> {
+    fn import_rec(
+        &mut self,
+        other: &RecExpr<Math>,
+        id: Id,
+        map: &mut HashMap<Id, Id>,
+    ) -> Result<Id> {
         if let Some(&m) = map.get(&id) {
             return Ok(m);
         }

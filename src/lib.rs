@@ -26,9 +26,9 @@ pub mod rational;
 pub mod simplify;
 pub mod syntax;
 
+pub use derive::{Derivation, Options};
 pub use error::{Error, ErrorKind, Result};
 pub use model::Model;
-pub use derive::{Derivation, Options};
 pub use print::Notation;
 
 use std::collections::HashMap;
@@ -46,7 +46,10 @@ pub fn parse_program(src: &str) -> Result<Model> {
 }
 
 /// Parses a problem whose inputs take the values of a point (which fix types and sizes).
-pub fn parse_problem_at(src: &str, values: &HashMap<String, ops::Value>) -> Result<(Model, numeric::Point)> {
+pub fn parse_problem_at(
+    src: &str,
+    values: &HashMap<String, ops::Value>,
+) -> Result<(Model, numeric::Point)> {
     let ast = syntax::parse(src)?;
     let model = syntax::shape::lower(&ast, src, Some(&numeric::point::data_shapes(values)), true)?;
     let point = numeric::point::bind(&model, values.clone())?;
@@ -71,24 +74,38 @@ impl Model {
             };
             let ty = if i.shape.is_scalar() {
                 "scalar".to_string()
-            } else if i.shape.cols == ir::Dim::ONE && i.structure == syntax::ast::Structure::General {
+            } else if i.shape.cols == ir::Dim::ONE && i.structure == syntax::ast::Structure::General
+            {
                 i.shape.rows.to_string()
             } else {
                 format!("{structure}{} x {}", i.shape.rows, i.shape.cols)
             };
             lines.push(format!("{n} : {ty}"));
         }
-        let names: HashMap<egg::Id, String> = self.defs.iter().map(|(n, id)| (*id, n.clone())).collect();
+        let names: HashMap<egg::Id, String> =
+            self.defs.iter().map(|(n, id)| (*id, n.clone())).collect();
         let scalar = |id: egg::Id| self.graph.shape(id).is_scalar();
         for (n, id) in &self.defs {
-            let skip = |x: egg::Id| if x == *id { None } else { names.get(&x).cloned() };
+            let skip = |x: egg::Id| {
+                if x == *id {
+                    None
+                } else {
+                    names.get(&x).cloned()
+                }
+            };
             let p = print::Printer::new(&self.graph.expr, notation, &skip, &scalar);
             if self.objective_name.as_deref() != Some(n.as_str()) {
                 lines.push(format!("{} = {}", print::name(n, notation), p.print(*id)));
             }
         }
         let obj = self.objective;
-        let skip = |x: egg::Id| if x == obj { None } else { names.get(&x).cloned() };
+        let skip = |x: egg::Id| {
+            if x == obj {
+                None
+            } else {
+                names.get(&x).cloned()
+            }
+        };
         let p = print::Printer::new(&self.graph.expr, notation, &skip, &scalar);
         let body = p.print(obj);
         lines.push(match &self.objective_name {
@@ -125,7 +142,12 @@ impl Gradient {
         let d = &self.derivation;
         let i = d.vars.iter().position(|v| v == var)?;
         Some(match &d.exprs[i] {
-            Some(t) => d.show(&self.model, t, notation, false),
+            Some(t) => d.show(
+                &self.model,
+                t,
+                notation,
+                matches!(d.cost, simplify::CostKind::Flops(_)),
+            ),
             None => "0".to_string(),
         })
     }
@@ -133,7 +155,15 @@ impl Gradient {
     /// The helper terms the gradients use, as `(name, definition)` in dependency order.
     pub fn definitions(&self, notation: Notation) -> Vec<(String, String)> {
         let d = &self.derivation;
-        d.defs.iter().map(|x| (print::name(x.name.as_str(), notation), d.show(&self.model, &x.tree, notation, false))).collect()
+        d.defs
+            .iter()
+            .map(|x| {
+                (
+                    print::name(x.name.as_str(), notation),
+                    d.show(&self.model, &x.tree, notation, false),
+                )
+            })
+            .collect()
     }
 
     /// Everything, as a person reads it (unicode, LaTeX) or as the language (ASCII).
@@ -141,18 +171,28 @@ impl Gradient {
         let d = &self.derivation;
         let defs = self.definitions(notation);
         let mut lines = Vec::new();
-        let f = self.model.objective_name.clone().unwrap_or_else(|| "f".to_string());
+        let f = self
+            .model
+            .objective_name
+            .clone()
+            .unwrap_or_else(|| "f".to_string());
         match notation {
             Notation::Ascii => {
                 lines.extend(defs.iter().map(|(n, e)| format!("{n} = {e}")));
                 for v in &d.vars {
-                    lines.push(format!("d{v} = {}", self.expression(v, notation).unwrap_or_default()));
+                    lines.push(format!(
+                        "d{v} = {}",
+                        self.expression(v, notation).unwrap_or_default()
+                    ));
                 }
             }
             Notation::Unicode => {
                 for v in &d.vars {
                     let name = print::name(v, notation);
-                    lines.push(format!("∂{f}/∂{name} = {}", self.expression(v, notation).unwrap_or_default()));
+                    lines.push(format!(
+                        "∂{f}/∂{name} = {}",
+                        self.expression(v, notation).unwrap_or_default()
+                    ));
                 }
                 for (i, (n, e)) in defs.iter().enumerate() {
                     let lead = if i == 0 { "  where " } else { "        " };
@@ -192,15 +232,25 @@ pub fn flops_report(grad: &Gradient, sizes: &HashMap<egg::Symbol, f64>) -> Strin
             .iter()
             .enumerate()
             .map(|(i, n)| {
-                let kids: Vec<(f64, f64)> = egg::Language::children(n).iter().map(|c| dims(&g.shape(*c))).collect();
-                simplify::cost::node_flops(n, dims(&g.shape(egg::Id::from(i))), &|k| kids.get(k).copied().unwrap_or((1.0, 1.0)))
+                let kids: Vec<(f64, f64)> = egg::Language::children(n)
+                    .iter()
+                    .map(|c| dims(&g.shape(*c)))
+                    .collect();
+                simplify::cost::node_flops(n, dims(&g.shape(egg::Id::from(i))), &|k| {
+                    kids.get(k).copied().unwrap_or((1.0, 1.0))
+                })
             })
             .sum()
     };
     let d = &grad.derivation;
     let mut s = format!("flops: objective {:.0}", count(&grad.model.graph));
     let mut total = 0.0;
-    for t in d.defs.iter().map(|x| &x.tree).chain(d.exprs.iter().flatten()) {
+    for t in d
+        .defs
+        .iter()
+        .map(|x| &x.tree)
+        .chain(d.exprs.iter().flatten())
+    {
         if let Ok((g, _)) = d.typed(&grad.model, t) {
             total += count(&g);
         }

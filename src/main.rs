@@ -42,16 +42,20 @@ fn main() -> ExitCode {
 fn read_source(args: &cli::Args) -> matgrad::Result<(String, String)> {
     use matgrad::{Error, ErrorKind};
     if let Some(path) = &args.file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
         return Ok((text, path.display().to_string()));
     }
     match args.problem.as_deref() {
         Some("-") => {
             let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read standard input: {e}")))?;
+            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                Error::new(ErrorKind::Io, format!("cannot read standard input: {e}"))
+            })?;
             Ok((s, "stdin".into()))
         }
         Some(p) => Ok((p.to_string(), "input".into())),

@@ -46,7 +46,10 @@ impl Model {
 
     /// The user's name for node `id`, if it is a named intermediate.
     pub fn def_name(&self, id: Id) -> Option<&str> {
-        self.defs.iter().find(|(_, d)| *d == id).map(|(n, _)| n.as_str())
+        self.defs
+            .iter()
+            .find(|(_, d)| *d == id)
+            .map(|(n, _)| n.as_str())
     }
 
     /// The symbolic dimensions of the problem, sorted.

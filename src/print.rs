@@ -36,17 +36,40 @@ pub struct Printer<'a> {
 }
 
 const GREEK: &[(&str, &str)] = &[
-    ("alpha", "α"), ("beta", "β"), ("gamma", "γ"), ("delta", "δ"), ("epsilon", "ε"), ("zeta", "ζ"), ("eta", "η"),
-    ("theta", "θ"), ("iota", "ι"), ("kappa", "κ"), ("lambda", "λ"), ("mu", "μ"), ("nu", "ν"), ("xi", "ξ"),
-    ("omicron", "ο"), ("pi", "π"), ("rho", "ρ"), ("sigma", "σ"), ("tau", "τ"), ("upsilon", "υ"), ("phi", "φ"),
-    ("chi", "χ"), ("psi", "ψ"), ("omega", "ω"),
+    ("alpha", "α"),
+    ("beta", "β"),
+    ("gamma", "γ"),
+    ("delta", "δ"),
+    ("epsilon", "ε"),
+    ("zeta", "ζ"),
+    ("eta", "η"),
+    ("theta", "θ"),
+    ("iota", "ι"),
+    ("kappa", "κ"),
+    ("lambda", "λ"),
+    ("mu", "μ"),
+    ("nu", "ν"),
+    ("xi", "ξ"),
+    ("omicron", "ο"),
+    ("pi", "π"),
+    ("rho", "ρ"),
+    ("sigma", "σ"),
+    ("tau", "τ"),
+    ("upsilon", "υ"),
+    ("phi", "φ"),
+    ("chi", "χ"),
+    ("psi", "ψ"),
+    ("omega", "ω"),
 ];
 
 /// A name in the given notation: Greek spelled out becomes a letter in unicode, a command in LaTeX.
 pub fn name(n: &str, notation: Notation) -> String {
     let stem: String = n.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
     let rest = &n[stem.len()..];
-    let letter = GREEK.iter().find(|(w, _)| *w == stem).map(|(w, g)| (*w, *g));
+    let letter = GREEK
+        .iter()
+        .find(|(w, _)| *w == stem)
+        .map(|(w, g)| (*w, *g));
     match notation {
         Notation::Ascii => n.to_string(),
         Notation::Unicode => match letter {
@@ -71,7 +94,11 @@ pub fn name(n: &str, notation: Notation) -> String {
 
 fn latex_sub(base: &str, rest: &str) -> String {
     let rest = rest.trim_start_matches('_');
-    if rest.is_empty() { base.to_string() } else { format!("{base}_{{{rest}}}") }
+    if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}_{{{rest}}}")
+    }
 }
 
 fn superscript(k: &Rational) -> Option<String> {
@@ -98,7 +125,13 @@ impl<'a> Printer<'a> {
         name: &'a dyn Fn(Id) -> Option<String>,
         scalar: &'a dyn Fn(Id) -> bool,
     ) -> Printer<'a> {
-        Printer { expr, notation, name, scalar, show_order: false }
+        Printer {
+            expr,
+            notation,
+            name,
+            scalar,
+            show_order: false,
+        }
     }
 
     /// The text of node `id`.
@@ -111,7 +144,11 @@ impl<'a> Printer<'a> {
     }
 
     fn minus(&self) -> &'static str {
-        if self.notation == Notation::Unicode { "−" } else { "-" }
+        if self.notation == Notation::Unicode {
+            "−"
+        } else {
+            "-"
+        }
     }
 
     fn at(&self, id: Id, min: u8) -> String {
@@ -120,7 +157,11 @@ impl<'a> Printer<'a> {
     }
 
     fn paren(&self, s: &str) -> String {
-        if self.notation == Notation::Latex { format!("\\left({s}\\right)") } else { format!("({s})") }
+        if self.notation == Notation::Latex {
+            format!("\\left({s}\\right)")
+        } else {
+            format!("({s})")
+        }
     }
 
     fn call(&self, f: &str, a: Id) -> (String, u8) {
@@ -145,8 +186,16 @@ impl<'a> Printer<'a> {
             }
         });
         let text = text.trim_start_matches('-').to_string();
-        let level = if r.is_integer() || r.decimal().is_some() || self.notation == Notation::Latex { ATOM } else { PROD };
-        if r.numer() < 0 { (format!("{}{text}", self.minus()), NEG) } else { (text, level) }
+        let level = if r.is_integer() || r.decimal().is_some() || self.notation == Notation::Latex {
+            ATOM
+        } else {
+            PROD
+        };
+        if r.numer() < 0 {
+            (format!("{}{text}", self.minus()), NEG)
+        } else {
+            (text, level)
+        }
     }
 
     fn go(&self, id: Id) -> (String, u8) {
@@ -170,9 +219,15 @@ impl<'a> Printer<'a> {
                     Notation::Unicode => " ∘ ",
                     Notation::Latex => " \\odot ",
                 };
-                (format!("{}{op}{}", self.at(*a, PROD), self.at(*b, NEG)), PROD)
+                (
+                    format!("{}{op}{}", self.at(*a, PROD), self.at(*b, NEG)),
+                    PROD,
+                )
             }
-            Math::Div([a, b]) if latex => (format!("\\frac{{{}}}{{{}}}", self.go(*a).0, self.go(*b).0), ATOM),
+            Math::Div([a, b]) if latex => (
+                format!("\\frac{{{}}}{{{}}}", self.go(*a).0, self.go(*b).0),
+                ATOM,
+            ),
             Math::Div([a, b]) => (format!("{}/{}", self.at(*a, PROD), self.at(*b, NEG)), PROD),
             Math::EDiv([a, b]) => {
                 let op = match self.notation {
@@ -180,7 +235,10 @@ impl<'a> Printer<'a> {
                     Notation::Unicode => " ⊘ ",
                     Notation::Latex => " \\oslash ",
                 };
-                (format!("{}{op}{}", self.at(*a, PROD), self.at(*b, NEG)), PROD)
+                (
+                    format!("{}{op}{}", self.at(*a, PROD), self.at(*b, NEG)),
+                    PROD,
+                )
             }
             Math::Pow([a, k]) | Math::EPow([a, k]) => {
                 let elementwise = matches!(self.expr[id], Math::EPow(_));
@@ -308,8 +366,12 @@ impl<'a> Printer<'a> {
         let side = |id: Id, right: bool| -> String {
             let (s, l) = self.go(id);
             let nested = matches!(self.expr[id], Math::Mul(_)) && (self.name)(id).is_none();
-            let keep = nested && self.show_order && right;
-            if l >= NEG && !(right && l == NEG) && !keep || (nested && !keep) { s } else { self.paren(&s) }
+            let keep = nested && self.show_order;
+            if l >= NEG && !(right && l == NEG) && !keep || (nested && !keep) {
+                s
+            } else {
+                self.paren(&s)
+            }
         };
         let (l, r) = (side(a, false), side(b, true));
         if self.notation == Notation::Latex {
@@ -320,13 +382,25 @@ impl<'a> Printer<'a> {
         let sep = if (last.is_ascii_digit() && first.is_alphanumeric())
             || (last.is_alphanumeric() && first.is_ascii_digit())
             || (last.is_ascii_digit() && first == '(')
-            || ((self.scalar)(a) && !(self.scalar)(b) && l.chars().count() > 1 && first != '(' && last != ')')
+            || ((self.scalar)(a)
+                && !(self.scalar)(b)
+                && l.chars().count() > 1
+                && first != '('
+                && last != ')')
         {
-            if last.is_ascii_digit() && !first.is_ascii_digit() && first != '(' { "" } else { " " }
+            if last.is_ascii_digit() && !first.is_ascii_digit() && first != '(' {
+                ""
+            } else {
+                " "
+            }
         } else {
             ""
         };
-        let sep = if last.is_ascii_digit() && first.is_ascii_digit() { "·" } else { sep };
+        let sep = if last.is_ascii_digit() && first.is_ascii_digit() {
+            "·"
+        } else {
+            sep
+        };
         (format!("{l}{sep}{r}"), PROD)
     }
 }

@@ -3,6 +3,8 @@
 //! They are leaves of the e-graph language, so they implement `FromStr + Display +
 //! Ord + Hash`; the text form is `3`, `-1/2`.
 
+#![allow(clippy::should_implement_trait)]
+
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
@@ -47,7 +49,10 @@ impl Rational {
 
     /// An integer.
     pub fn int(n: i64) -> Rational {
-        Rational { num: n as i128, den: 1 }
+        Rational {
+            num: n as i128,
+            den: 1,
+        }
     }
 
     /// Numerator.
@@ -72,7 +77,10 @@ impl Rational {
 
     /// Sum, or `None` on overflow.
     pub fn add(self, o: Rational) -> Option<Rational> {
-        let n = self.num.checked_mul(o.den)?.checked_add(o.num.checked_mul(self.den)?)?;
+        let n = self
+            .num
+            .checked_mul(o.den)?
+            .checked_add(o.num.checked_mul(self.den)?)?;
         Rational::new(n, self.den.checked_mul(o.den)?)
     }
 
@@ -92,7 +100,10 @@ impl Rational {
 
     /// Negation.
     pub fn neg(self) -> Rational {
-        Rational { num: -self.num, den: self.den }
+        Rational {
+            num: -self.num,
+            den: self.den,
+        }
     }
 
     /// Integer power, or `None` on overflow or `0^-k`.
@@ -162,7 +173,10 @@ impl PartialOrd for Rational {
 impl Ord for Rational {
     fn cmp(&self, other: &Self) -> Ordering {
         // den > 0 on both sides; the products fit because parts are below 2^100... compare as f64 on overflow.
-        match (self.num.checked_mul(other.den), other.num.checked_mul(self.den)) {
+        match (
+            self.num.checked_mul(other.den),
+            other.num.checked_mul(self.den),
+        ) {
             (Some(a), Some(b)) => a.cmp(&b),
             _ => self.to_f64().total_cmp(&other.to_f64()),
         }
@@ -203,11 +217,24 @@ mod tests {
 
     #[test]
     fn parses_and_prints() {
-        let cases = [("0.5", "1/2"), ("1e-3", "1/1000"), ("2", "2"), (".25", "1/4"), ("1.5E2", "150")];
+        let cases = [
+            ("0.5", "1/2"),
+            ("1e-3", "1/1000"),
+            ("2", "2"),
+            (".25", "1/4"),
+            ("1.5E2", "150"),
+        ];
         for (text, want) in cases {
-            assert_eq!(Rational::parse_decimal(text).unwrap().to_string(), want, "{text}");
+            assert_eq!(
+                Rational::parse_decimal(text).unwrap().to_string(),
+                want,
+                "{text}"
+            );
         }
-        assert_eq!("-1/2".parse::<Rational>().unwrap(), Rational::new(-1, 2).unwrap());
+        assert_eq!(
+            "-1/2".parse::<Rational>().unwrap(),
+            Rational::new(-1, 2).unwrap()
+        );
         assert_eq!(Rational::new(-3, 4).unwrap().decimal().unwrap(), "-0.75");
         assert_eq!(Rational::new(1, 3).unwrap().decimal(), None);
         assert!(Rational::parse_decimal("1e400").is_none());

@@ -32,16 +32,23 @@ fn value_json(v: &Value, shape: &matgrad::ir::Shape) -> Json {
     } else if shape.cols == matgrad::ir::Dim::ONE {
         json!(v.column(0).iter().copied().collect::<Vec<f64>>())
     } else {
-        json!((0..v.nrows()).map(|i| v.row(i).iter().copied().collect::<Vec<f64>>()).collect::<Vec<_>>())
+        json!(
+            (0..v.nrows())
+                .map(|i| v.row(i).iter().copied().collect::<Vec<f64>>())
+                .collect::<Vec<_>>()
+        )
     }
 }
 
 fn parse_dims(text: &str) -> Result<HashMap<Symbol, f64>> {
     let mut out = HashMap::new();
     for part in text.split(',').filter(|p| !p.trim().is_empty()) {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| Error::new(ErrorKind::Syntax, format!("--dims: expected NAME=SIZE, got `{part}`")))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| {
+            Error::new(
+                ErrorKind::Syntax,
+                format!("--dims: expected NAME=SIZE, got `{part}`"),
+            )
+        })?;
         let n: f64 = v
             .trim()
             .parse()
@@ -56,8 +63,12 @@ fn parse_dims(text: &str) -> Result<HashMap<Symbol, f64>> {
 pub fn run(args: &Args, source: &str) -> Result<Output> {
     let values = match &args.at {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
             Some(matgrad::numeric::point::parse_json(&text)?)
         }
         None => None,
@@ -72,21 +83,35 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
     for w in &args.wrt {
         if model.input(w).is_none() {
             let why = if model.defs.iter().any(|(n, _)| n == w) {
-                format!("`{w}` is defined in the problem, not an input: differentiate with respect to an input")
+                format!(
+                    "`{w}` is defined in the problem, not an input: differentiate with respect to an input"
+                )
             } else {
                 let names: Vec<&str> = model.inputs.iter().map(|i| i.name.as_str()).collect();
-                format!("`{w}` is not an input of the problem (its inputs: {})", names.join(", "))
+                format!(
+                    "`{w}` is not an input of the problem (its inputs: {})",
+                    names.join(", ")
+                )
             };
             return Err(Error::new(ErrorKind::NotDifferentiable, why));
         }
     }
     if args.wrt.is_empty() {
-        return Ok(Output { stdout: problem_only(args, &model, point.as_ref())?, stderr: String::new(), code: 0 });
+        return Ok(Output {
+            stdout: problem_only(args, &model, point.as_ref())?,
+            stderr: String::new(),
+            code: 0,
+        });
     }
     let mut opts = Options::default();
     let mut flops_sizes = HashMap::new();
     if args.cost == CostModel::Flops {
-        flops_sizes = args.dims.as_deref().map(parse_dims).transpose()?.unwrap_or_default();
+        flops_sizes = args
+            .dims
+            .as_deref()
+            .map(parse_dims)
+            .transpose()?
+            .unwrap_or_default();
         opts.cost = CostKind::Flops(flops_sizes.clone());
     }
     opts.raw = args.raw;
@@ -94,7 +119,9 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
     let grad = matgrad::gradient_with(model, &wrt, &opts)?;
     let mut stderr = String::new();
     if let Some(limit) = &grad.derivation.stats.limit {
-        stderr += &format!("note: the simplifier stopped at a limit ({limit}); the result is correct but may not be the simplest\n");
+        stderr += &format!(
+            "note: the simplifier stopped at a limit ({limit}); the result is correct but may not be the simplest\n"
+        );
     }
     let mut code = 0;
     let mut stdout = match args.format {
@@ -117,7 +144,11 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
             code = 1;
         }
     }
-    Ok(Output { stdout, stderr, code })
+    Ok(Output {
+        stdout,
+        stderr,
+        code,
+    })
 }
 
 fn problem_only(args: &Args, model: &Model, point: Option<&Point>) -> Result<String> {
@@ -143,7 +174,11 @@ fn numbers(grad: &Gradient, p: &Point) -> Result<String> {
     let mut s = format!("value = {}\n", grad.model.value_at(p)?);
     let vals = grad.derivation.evaluate(&grad.model, p)?;
     for (v, val) in grad.derivation.vars.iter().zip(vals) {
-        let shape = &grad.model.input(v).map(|i| i.shape.clone()).unwrap_or_else(matgrad::ir::Shape::scalar);
+        let shape = &grad
+            .model
+            .input(v)
+            .map(|i| i.shape.clone())
+            .unwrap_or_else(matgrad::ir::Shape::scalar);
         s += &format!("∂/∂{v} = {}\n", value_json(&val, shape));
     }
     Ok(s)
@@ -152,7 +187,12 @@ fn numbers(grad: &Gradient, p: &Point) -> Result<String> {
 fn json_output(grad: &Gradient, point: Option<&Point>, hessian: bool) -> Result<String> {
     let mut obj = serde_json::Map::new();
     let d = &grad.derivation;
-    let shape_of = |v: &str| grad.model.input(v).map(|i| i.shape.clone()).unwrap_or_else(matgrad::ir::Shape::scalar);
+    let shape_of = |v: &str| {
+        grad.model
+            .input(v)
+            .map(|i| i.shape.clone())
+            .unwrap_or_else(matgrad::ir::Shape::scalar)
+    };
     if let Some(p) = point {
         obj.insert("value".into(), json!(grad.model.value_at(p)?));
         let vals = d.evaluate(&grad.model, p)?;
@@ -164,7 +204,10 @@ fn json_output(grad: &Gradient, point: Option<&Point>, hessian: bool) -> Result<
     }
     let mut e = serde_json::Map::new();
     for v in &d.vars {
-        e.insert(v.clone(), json!(grad.expression(v, Notation::Ascii).unwrap_or_default()));
+        e.insert(
+            v.clone(),
+            json!(grad.expression(v, Notation::Ascii).unwrap_or_default()),
+        );
     }
     obj.insert("expression".into(), Json::Object(e));
     let mut defs = serde_json::Map::new();

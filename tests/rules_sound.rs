@@ -10,7 +10,17 @@ use matgrad::numeric::sample::{Domain, Rng, draw};
 use matgrad::numeric::{Point, evaluate};
 use matgrad::simplify::rules::{Cond, RuleSpec, load_all, parse_rules};
 
-const SHAPES: &[(u64, u64)] = &[(1, 1), (2, 2), (3, 3), (2, 3), (3, 2), (3, 1), (2, 1), (1, 3), (1, 2)];
+const SHAPES: &[(u64, u64)] = &[
+    (1, 1),
+    (2, 2),
+    (3, 3),
+    (2, 3),
+    (3, 2),
+    (3, 1),
+    (2, 1),
+    (1, 3),
+    (1, 2),
+];
 
 fn dim_vars(ast: &PatternAst<Math>) -> Vec<Var> {
     let nodes = ast.as_ref();
@@ -66,7 +76,12 @@ fn cond_holds(c: &Cond, shapes: &HashMap<Var, Shape>) -> bool {
 /// Tries to check a rule on `want` random instances; returns how many it checked.
 fn check_rule(rule: &RuleSpec, want: usize, rng: &mut Rng) -> Result<usize, String> {
     let dvars = dim_vars(&rule.lhs.ast);
-    let vars: Vec<Var> = rule.lhs.vars().into_iter().filter(|v| !dvars.contains(v)).collect();
+    let vars: Vec<Var> = rule
+        .lhs
+        .vars()
+        .into_iter()
+        .filter(|v| !dvars.contains(v))
+        .collect();
     let mut done = 0;
     for _ in 0..4000 {
         if done == want {
@@ -83,33 +98,57 @@ fn check_rule(rule: &RuleSpec, want: usize, rng: &mut Rng) -> Result<usize, Stri
         if !rule.conds.iter().all(|c| cond_holds(c, &shapes)) {
             continue;
         }
-        let symbols: HashMap<Symbol, Shape> =
-            shapes.iter().map(|(v, s)| (Symbol::from(format!("v{}", &v.to_string()[1..])), s.clone())).collect();
+        let symbols: HashMap<Symbol, Shape> = shapes
+            .iter()
+            .map(|(v, s)| (Symbol::from(format!("v{}", &v.to_string()[1..])), s.clone()))
+            .collect();
         let mut g = Graph::new(symbols);
-        let Some(lhs) = instantiate(&mut g, &rule.lhs.ast, &dims) else { continue };
-        let rhs = instantiate(&mut g, &rule.rhs.ast, &dims)
-            .ok_or_else(|| format!("{} ({}): the right side is ill-shaped where the left is not", rule.name, rule.origin))?;
+        let Some(lhs) = instantiate(&mut g, &rule.lhs.ast, &dims) else {
+            continue;
+        };
+        let rhs = instantiate(&mut g, &rule.rhs.ast, &dims).ok_or_else(|| {
+            format!(
+                "{} ({}): the right side is ill-shaped where the left is not",
+                rule.name, rule.origin
+            )
+        })?;
         if g.shape(lhs) != g.shape(rhs) {
-            return Err(format!("{}: the sides have shapes {} and {}", rule.name, g.shape(lhs), g.shape(rhs)));
+            return Err(format!(
+                "{}: the sides have shapes {} and {}",
+                rule.name,
+                g.shape(lhs),
+                g.shape(rhs)
+            ));
         }
         let mut point = Point::default();
         for (v, s) in &shapes {
-            let (r, c) = (point.size(&s.rows).unwrap_or(1), point.size(&s.cols).unwrap_or(1));
-            let sym = rule.conds.iter().any(|c| *c == Cond::Symmetric(*v));
-            let pos = rule.conds.iter().any(|c| *c == Cond::Positive(*v));
+            let (r, c) = (
+                point.size(&s.rows).unwrap_or(1),
+                point.size(&s.cols).unwrap_or(1),
+            );
+            let sym = rule.conds.contains(&Cond::Symmetric(*v));
+            let pos = rule.conds.contains(&Cond::Positive(*v));
             let dom = match (sym, pos) {
                 (true, _) => Domain::Spd,
                 (_, true) => Domain::Positive,
                 _ if r == c => Domain::WellConditioned,
                 _ => Domain::General,
             };
-            point.values.insert(Symbol::from(format!("v{}", &v.to_string()[1..])), draw(rng, r, c, dom));
+            point.values.insert(
+                Symbol::from(format!("v{}", &v.to_string()[1..])),
+                draw(rng, r, c, dom),
+            );
         }
-        let Ok(vals) = evaluate(&g.expr, &point) else { continue };
+        let Ok(vals) = evaluate(&g.expr, &point) else {
+            continue;
+        };
         let (a, b) = (&vals[usize::from(lhs)], &vals[usize::from(rhs)]);
         let err = matgrad::numeric::check::rel_err(a, b);
         if err > 1e-9 {
-            return Err(format!("{} ({}): sides differ by {err:e} at {point:?}", rule.name, rule.origin));
+            return Err(format!(
+                "{} ({}): sides differ by {err:e} at {point:?}",
+                rule.name, rule.origin
+            ));
         }
         done += 1;
     }
@@ -135,7 +174,11 @@ fn every_rule_holds_numerically() {
 #[test]
 fn a_wrong_rule_is_caught() {
     // Aᵀ = A for square A keeps the shape, so only the numeric test can catch it.
-    let wrong = parse_rules("test.rules", "# wrong on purpose\nbad: (T ?a) => ?a if square ?a\n").unwrap();
+    let wrong = parse_rules(
+        "test.rules",
+        "# wrong on purpose\nbad: (T ?a) => ?a if square ?a\n",
+    )
+    .unwrap();
     assert!(check_rule(&wrong[0], 8, &mut Rng::new(1)).is_err());
 }
 
@@ -144,9 +187,15 @@ fn malformed_rules_cite_file_and_line() {
     let cases = [
         ("# c\nr: (T ?a) =>\n", "x.rules:2"),
         ("# c\nr: (T ?a) => ?b\n", "x.rules:2: ?b is not bound"),
-        ("\n\nr: (T ?a) => ?a\n", "x.rules:3: rule `r` has no comment"),
+        (
+            "\n\nr: (T ?a) => ?a\n",
+            "x.rules:3: rule `r` has no comment",
+        ),
         ("# c\nr (T ?a) ?a\n", "x.rules:2: expected"),
-        ("# c\nr: (T ?a) => ?a if shiny ?a\n", "x.rules:2: unknown condition"),
+        (
+            "# c\nr: (T ?a) => ?a if shiny ?a\n",
+            "x.rules:2: unknown condition",
+        ),
     ];
     for (text, want) in cases {
         let e = parse_rules("x.rules", text).unwrap_err();

@@ -14,8 +14,18 @@ pub fn value_at(expr: &RecExpr<Math>, root: Id, point: &Point) -> Result<Value> 
 }
 
 /// ∂f/∂var by central differences with step `h` (f is the scalar node `root`).
-pub fn finite_difference(expr: &RecExpr<Math>, root: Id, point: &Point, var: Symbol, h: f64) -> Result<Value> {
-    let x = point.values.get(&var).cloned().unwrap_or_else(|| Value::zeros(1, 1));
+pub fn finite_difference(
+    expr: &RecExpr<Math>,
+    root: Id,
+    point: &Point,
+    var: Symbol,
+    h: f64,
+) -> Result<Value> {
+    let x = point
+        .values
+        .get(&var)
+        .cloned()
+        .unwrap_or_else(|| Value::zeros(1, 1));
     let mut grad = Value::zeros(x.nrows(), x.ncols());
     let mut p = point.clone();
     for i in 0..x.nrows() {

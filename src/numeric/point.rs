@@ -32,10 +32,17 @@ impl Point {
 
 /// Reads a point file's JSON: an object from names to a number, an array of numbers or an array of rows.
 pub fn parse_json(text: &str) -> Result<HashMap<String, Value>> {
-    let json: Json = serde_json::from_str(text)
-        .map_err(|e| Error::new(ErrorKind::Point, format!("the point is not valid JSON: {e}")))?;
+    let json: Json = serde_json::from_str(text).map_err(|e| {
+        Error::new(
+            ErrorKind::Point,
+            format!("the point is not valid JSON: {e}"),
+        )
+    })?;
     let Json::Object(map) = json else {
-        return Err(Error::new(ErrorKind::Point, "the point must be a JSON object from input names to values"));
+        return Err(Error::new(
+            ErrorKind::Point,
+            "the point must be a JSON object from input names to values",
+        ));
     };
     let mut out = HashMap::new();
     for (name, v) in map {
@@ -48,7 +55,9 @@ fn json_value(name: &str, v: &Json) -> Result<Value> {
     let bad = || {
         Error::new(
             ErrorKind::Point,
-            format!("the point's value for `{name}` must be a number, an array of numbers or an array of equal rows"),
+            format!(
+                "the point's value for `{name}` must be a number, an array of numbers or an array of equal rows"
+            ),
         )
     };
     let num = |x: &Json| x.as_f64().filter(|f| f.is_finite()).ok_or_else(bad);
@@ -62,7 +71,11 @@ fn json_value(name: &str, v: &Json) -> Result<Value> {
         Json::Array(rows) => {
             let rows: Vec<Vec<f64>> = rows
                 .iter()
-                .map(|r| r.as_array().ok_or_else(bad).and_then(|r| r.iter().map(num).collect::<Result<Vec<_>>>()))
+                .map(|r| {
+                    r.as_array()
+                        .ok_or_else(bad)
+                        .and_then(|r| r.iter().map(num).collect::<Result<Vec<_>>>())
+                })
                 .collect::<Result<_>>()?;
             let cols = rows[0].len();
             if cols == 0 || rows.iter().any(|r| r.len() != cols) {
@@ -76,7 +89,18 @@ fn json_value(name: &str, v: &Json) -> Result<Value> {
 
 /// The shapes of point values, for shape inference.
 pub fn data_shapes(values: &HashMap<String, Value>) -> HashMap<String, DataShape> {
-    values.iter().map(|(k, v)| (k.clone(), DataShape { rows: v.nrows(), cols: v.ncols() })).collect()
+    values
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                DataShape {
+                    rows: v.nrows(),
+                    cols: v.ncols(),
+                },
+            )
+        })
+        .collect()
 }
 
 /// Checks values against the model's input shapes and fixes the sizes of its dimensions.
@@ -85,18 +109,30 @@ pub fn bind(model: &Model, values: HashMap<String, Value>) -> Result<Point> {
     let mut origin: HashMap<Symbol, String> = HashMap::new();
     for input in &model.inputs {
         let Some(v) = values.get(&input.name) else {
-            return Err(Error::new(ErrorKind::Point, format!("the point gives no value for `{}`", input.name)));
+            return Err(Error::new(
+                ErrorKind::Point,
+                format!("the point gives no value for `{}`", input.name),
+            ));
         };
         let got = (v.nrows(), v.ncols());
         let want = &input.shape;
-        let show = |(r, c): (usize, usize)| if (r, c) == (1, 1) { "a scalar".to_string() } else { format!("{r}×{c}") };
+        let show = |(r, c): (usize, usize)| {
+            if (r, c) == (1, 1) {
+                "a scalar".to_string()
+            } else {
+                format!("{r}×{c}")
+            }
+        };
         for (d, n) in [(&want.rows, got.0), (&want.cols, got.1)] {
             let clash = match d {
-                Dim::Fixed(k) => (*k as usize != n).then(|| format!("`{}` is declared {}", input.name, want)),
+                Dim::Fixed(k) => {
+                    (*k as usize != n).then(|| format!("`{}` is declared {}", input.name, want))
+                }
                 Dim::Sym(s) => match point.dims.get(s) {
-                    Some(&k) if k != n => {
-                        Some(format!("`{}` is {} and {s} = {k} from `{}`", input.name, want, origin[s]))
-                    }
+                    Some(&k) if k != n => Some(format!(
+                        "`{}` is {} and {s} = {k} from `{}`",
+                        input.name, want, origin[s]
+                    )),
                     Some(_) => None,
                     None => {
                         point.dims.insert(*s, n);
@@ -106,13 +142,30 @@ pub fn bind(model: &Model, values: HashMap<String, Value>) -> Result<Point> {
                 },
             };
             if let Some(why) = clash {
-                return Err(Error::new(ErrorKind::Point, format!("the point gives `{}` as {}, but {why}", input.name, show(got))));
+                return Err(Error::new(
+                    ErrorKind::Point,
+                    format!(
+                        "the point gives `{}` as {}, but {why}",
+                        input.name,
+                        show(got)
+                    ),
+                ));
             }
         }
-        if input.structure != crate::syntax::ast::Structure::General && (v - v.transpose()).amax() > 1e-9 * (1.0 + v.amax()) {
-            return Err(Error::new(ErrorKind::Point, format!("`{}` is declared symmetric, but the point's value is not", input.name)));
+        if input.structure != crate::syntax::ast::Structure::General
+            && (v - v.transpose()).amax() > 1e-9 * (1.0 + v.amax())
+        {
+            return Err(Error::new(
+                ErrorKind::Point,
+                format!(
+                    "`{}` is declared symmetric, but the point's value is not",
+                    input.name
+                ),
+            ));
         }
-        point.values.insert(Symbol::from(input.name.as_str()), v.clone());
+        point
+            .values
+            .insert(Symbol::from(input.name.as_str()), v.clone());
     }
     Ok(point)
 }

@@ -105,7 +105,11 @@ pub fn draw(rng: &mut Rng, rows: usize, cols: usize, domain: Domain) -> Value {
         Domain::Positive => Value::from_fn(rows, cols, |_, _| 0.5 + 1.5 * rng.uniform()),
         Domain::WellConditioned => {
             let m = Value::from_fn(rows, cols, |_, _| rng.normal());
-            if rows == cols { m + Value::identity(rows, cols) * (rows as f64 + 1.0) } else { m }
+            if rows == cols {
+                m + Value::identity(rows, cols) * (rows as f64 + 1.0)
+            } else {
+                m
+            }
         }
         Domain::Symmetric => {
             let m = Value::from_fn(rows, cols, |_, _| rng.normal());
@@ -127,9 +131,17 @@ pub fn random_point(model: &Model, rng: &mut Rng, sizes: (usize, usize)) -> Poin
     let doms = domains(model);
     for input in &model.inputs {
         let size = |d: &Dim, p: &Point| p.size(d).unwrap_or(1);
-        let (r, c) = (size(&input.shape.rows, &point), size(&input.shape.cols, &point));
+        let (r, c) = (
+            size(&input.shape.rows, &point),
+            size(&input.shape.cols, &point),
+        );
         let sym = Symbol::from(input.name.as_str());
-        let v = draw(rng, r, c, doms.get(&sym).copied().unwrap_or(Domain::General));
+        let v = draw(
+            rng,
+            r,
+            c,
+            doms.get(&sym).copied().unwrap_or(Domain::General),
+        );
         point.values.insert(sym, v);
     }
     point

@@ -16,7 +16,9 @@ pub(super) fn shape<A: DimAlgebra>(alg: &mut A, node: &Math, a: &[Sh<A::D>]) -> 
     Some(match node {
         Math::Hadamard(_) | Math::EDiv(_) => broadcast(alg, &a[0], &a[1]),
         Math::Div(_) | Math::EPow(_) => require_scalar(alg, &a[1], 1).map(|_| a[0].clone()),
-        Math::Pow(_) => require_scalar(alg, &a[0], 0).and_then(|_| require_scalar(alg, &a[1], 1)).map(|_| a[0].clone()),
+        Math::Pow(_) => require_scalar(alg, &a[0], 0)
+            .and_then(|_| require_scalar(alg, &a[1], 1))
+            .map(|_| a[0].clone()),
         n if unary(n).is_some() => Ok(a[0].clone()),
         _ => return None,
     })
@@ -25,7 +27,11 @@ pub(super) fn shape<A: DimAlgebra>(alg: &mut A, node: &Math, a: &[Sh<A::D>]) -> 
 /// The scalar function of an elementwise node, if it is one.
 pub(crate) fn unary(node: &Math) -> Option<fn(f64) -> f64> {
     fn sigmoid(x: f64) -> f64 {
-        if x >= 0.0 { 1.0 / (1.0 + (-x).exp()) } else { x.exp() / (1.0 + x.exp()) }
+        if x >= 0.0 {
+            1.0 / (1.0 + (-x).exp())
+        } else {
+            x.exp() / (1.0 + x.exp())
+        }
     }
     Some(match node {
         Math::Exp(_) => f64::exp,
@@ -35,7 +41,15 @@ pub(crate) fn unary(node: &Math) -> Option<fn(f64) -> f64> {
         Math::Tanh(_) => f64::tanh,
         Math::Sqrt(_) => f64::sqrt,
         Math::Abs(_) => f64::abs,
-        Math::Sign(_) => |x| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 },
+        Math::Sign(_) => |x| {
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        },
         Math::Sigmoid(_) => sigmoid,
         Math::Relu(_) => |x| x.max(0.0),
         Math::Step(_) => |x| if x > 0.0 { 1.0 } else { 0.0 },
@@ -47,23 +61,37 @@ pub(crate) fn unary(node: &Math) -> Option<fn(f64) -> f64> {
 
 fn domain(node: &Math, a: &Value) -> std::result::Result<(), String> {
     let bad = match node {
-        Math::Log(_) => a.iter().any(|&x| x <= 0.0).then_some("the log of a number ≤ 0"),
-        Math::Sqrt(_) => a.iter().any(|&x| x < 0.0).then_some("the square root of a negative number"),
+        Math::Log(_) => a
+            .iter()
+            .any(|&x| x <= 0.0)
+            .then_some("the log of a number ≤ 0"),
+        Math::Sqrt(_) => a
+            .iter()
+            .any(|&x| x < 0.0)
+            .then_some("the square root of a negative number"),
         _ => None,
     };
     bad.map_or(Ok(()), |m| Err(m.to_string()))
 }
 
 fn finite(v: Value, what: &str) -> std::result::Result<Value, String> {
-    if v.iter().all(|x| x.is_finite()) { Ok(v) } else { Err(format!("{what} is not finite at this point")) }
+    if v.iter().all(|x| x.is_finite()) {
+        Ok(v)
+    } else {
+        Err(format!("{what} is not finite at this point"))
+    }
 }
 
 pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Value, String>> {
     Some(match node {
         Math::Hadamard(_) => zip(a[0], a[1], |x, y| x * y),
-        Math::EDiv(_) => zip(a[0], a[1], |x, y| x / y).and_then(|v| finite(v, "an elementwise division")),
+        Math::EDiv(_) => {
+            zip(a[0], a[1], |x, y| x / y).and_then(|v| finite(v, "an elementwise division"))
+        }
         Math::Div(_) => zip(a[0], a[1], |x, y| x / y).and_then(|v| finite(v, "a division")),
-        Math::Pow(_) | Math::EPow(_) => zip(a[0], a[1], f64::powf).and_then(|v| finite(v, "a power")),
+        Math::Pow(_) | Math::EPow(_) => {
+            zip(a[0], a[1], f64::powf).and_then(|v| finite(v, "a power"))
+        }
         n => {
             let f = unary(n)?;
             domain(n, a[0]).map(|_| a[0].map(f))
@@ -71,11 +99,24 @@ pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Valu
     })
 }
 
-pub(super) fn vjp(g: &mut Graph, node: &Math, out: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Option<Result<Vec<(Id, Id)>>> {
+pub(super) fn vjp(
+    g: &mut Graph,
+    node: &Math,
+    out: Id,
+    adj: Id,
+    active: &dyn Fn(Id) -> bool,
+) -> Option<Result<Vec<(Id, Id)>>> {
     let mut b = Build { g };
     let b = &mut b;
     let r = match *node {
-        Math::Hadamard([x, y]) => binary(b, x, y, active, |b| hadamard_part(b, adj, y), |b| hadamard_part(b, adj, x)),
+        Math::Hadamard([x, y]) => binary(
+            b,
+            x,
+            y,
+            active,
+            |b| hadamard_part(b, adj, y),
+            |b| hadamard_part(b, adj, x),
+        ),
         Math::EDiv([x, y]) => binary(
             b,
             x,
@@ -91,30 +132,53 @@ pub(super) fn vjp(g: &mut Graph, node: &Math, out: Id, adj: Id, active: &dyn Fn(
                 b.neg(q)
             },
         ),
-        Math::Div([x, s]) => binary(b, x, s, active, |b| b.n(Math::Div([adj, s])), |b| {
-            let ip = b.inner(adj, x)?;
-            let two = b.int(2)?;
-            let s2 = b.n(Math::Pow([s, two]))?;
-            let q = b.n(Math::Div([ip, s2]))?;
-            b.neg(q)
-        }),
-        Math::Pow([x, k]) => binary(b, x, k, active, |b| power_rule(b, adj, x, k, Math::Pow), |b| {
-            let l = b.n(Math::Log(x))?;
-            let p = b.mul(out, l)?;
-            b.mul(adj, p)
-        }),
-        Math::EPow([x, k]) => binary(b, x, k, active, |b| power_rule(b, adj, x, k, Math::EPow), |b| {
-            let l = b.n(Math::Log(x))?;
-            let p = b.had(out, l)?;
-            b.inner(adj, p)
-        }),
+        Math::Div([x, s]) => binary(
+            b,
+            x,
+            s,
+            active,
+            |b| b.n(Math::Div([adj, s])),
+            |b| {
+                let ip = b.inner(adj, x)?;
+                let two = b.int(2)?;
+                let s2 = b.n(Math::Pow([s, two]))?;
+                let q = b.n(Math::Div([ip, s2]))?;
+                b.neg(q)
+            },
+        ),
+        Math::Pow([x, k]) => binary(
+            b,
+            x,
+            k,
+            active,
+            |b| power_rule(b, adj, x, k, Math::Pow),
+            |b| {
+                let l = b.n(Math::Log(x))?;
+                let p = b.mul(out, l)?;
+                b.mul(adj, p)
+            },
+        ),
+        Math::EPow([x, k]) => binary(
+            b,
+            x,
+            k,
+            active,
+            |b| power_rule(b, adj, x, k, Math::EPow),
+            |b| {
+                let l = b.n(Math::Log(x))?;
+                let p = b.had(out, l)?;
+                b.inner(adj, p)
+            },
+        ),
         ref n => {
             let x = *n.children().first()?;
             unary(n)?;
             if !active(x) {
                 return Some(Ok(Vec::new()));
             }
-            return Some(unary_vjp(b, n, x, out, adj).map(|o| o.map(|c| vec![(x, c)]).unwrap_or_default()));
+            return Some(
+                unary_vjp(b, n, x, out, adj).map(|o| o.map(|c| vec![(x, c)]).unwrap_or_default()),
+            );
         }
     };
     Some(r)
@@ -173,7 +237,11 @@ fn power_rule(b: &mut Build, adj: Id, x: Id, k: Id, op: fn([Id; 2]) -> Math) -> 
     let deriv = match km1 {
         None => k,
         Some(e) => {
-            let p = if matches!(b.g.node(e), Math::Num(r) if *r == Rational::ONE) { x } else { b.n(op([x, e]))? };
+            let p = if matches!(b.g.node(e), Math::Num(r) if *r == Rational::ONE) {
+                x
+            } else {
+                b.n(op([x, e]))?
+            };
             b.mul(k, p)?
         }
     };

@@ -10,7 +10,10 @@ use crate::ir::{Graph, Math};
 type Rule<D> = std::result::Result<Sh<D>, Mismatch>;
 
 pub(super) fn shape<A: DimAlgebra>(alg: &mut A, node: &Math, a: &[Sh<A::D>]) -> Option<Rule<A::D>> {
-    let one = |alg: &mut A| Sh { rows: alg.one(), cols: alg.one() };
+    let one = |alg: &mut A| Sh {
+        rows: alg.one(),
+        cols: alg.one(),
+    };
     Some(match node {
         Math::Add(_) => broadcast(alg, &a[0], &a[1]),
         Math::Neg(_) => Ok(a[0].clone()),
@@ -20,14 +23,19 @@ pub(super) fn shape<A: DimAlgebra>(alg: &mut A, node: &Math, a: &[Sh<A::D>]) -> 
             } else if is_scalar(alg, &a[1]) {
                 Ok(a[0].clone())
             } else if alg.unify(&a[0].cols, &a[1].rows) {
-                Ok(Sh { rows: a[0].rows.clone(), cols: a[1].cols.clone() })
+                Ok(Sh {
+                    rows: a[0].rows.clone(),
+                    cols: a[1].cols.clone(),
+                })
             } else {
                 Err(Mismatch::Inner)
             }
         }
         Math::Transpose(_) => Ok(a[0].t()),
         Math::Inv(_) => require_square(alg, &a[0], 0).map(|_| a[0].clone()),
-        Math::Trace(_) | Math::Det(_) | Math::LogDet(_) => require_square(alg, &a[0], 0).map(|_| one(alg)),
+        Math::Trace(_) | Math::Det(_) | Math::LogDet(_) => {
+            require_square(alg, &a[0], 0).map(|_| one(alg))
+        }
         _ => return None,
     })
 }
@@ -41,12 +49,22 @@ pub(super) fn product(a: &Value, b: &Value) -> std::result::Result<Value, String
     } else if a.ncols() == b.nrows() {
         Ok(a * b)
     } else {
-        Err(format!("a {}×{} matrix times a {}×{} one", a.nrows(), a.ncols(), b.nrows(), b.ncols()))
+        Err(format!(
+            "a {}×{} matrix times a {}×{} one",
+            a.nrows(),
+            a.ncols(),
+            b.nrows(),
+            b.ncols()
+        ))
     }
 }
 
 /// Applies `f` entrywise over two values, broadcasting a scalar.
-pub(super) fn zip(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> std::result::Result<Value, String> {
+pub(super) fn zip(
+    a: &Value,
+    b: &Value,
+    f: impl Fn(f64, f64) -> f64,
+) -> std::result::Result<Value, String> {
     if a.shape() == (1, 1) {
         let s = a[(0, 0)];
         Ok(b.map(|y| f(s, y)))
@@ -65,14 +83,26 @@ fn scalar(x: f64) -> Value {
 }
 
 fn square(a: &Value, what: &str) -> std::result::Result<(), String> {
-    if a.is_square() { Ok(()) } else { Err(format!("{what} of a non-square {}×{} matrix", a.nrows(), a.ncols())) }
+    if a.is_square() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} of a non-square {}×{} matrix",
+            a.nrows(),
+            a.ncols()
+        ))
+    }
 }
 
 /// log|det A| and the sign of det A, by LU with partial pivoting.
 pub(crate) fn log_abs_det(a: &Value) -> (f64, f64) {
     let lu = a.clone().lu();
     let u = lu.u();
-    let mut sign = if lu.p().determinant::<f64>() < 0.0 { -1.0 } else { 1.0 };
+    let mut sign = if lu.p().determinant::<f64>() < 0.0 {
+        -1.0
+    } else {
+        1.0
+    };
     let mut log = 0.0;
     for i in 0..u.nrows() {
         let d = u[(i, i)];
@@ -92,7 +122,9 @@ pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Valu
         Math::Mul(_) => product(a[0], a[1]),
         Math::Transpose(_) => Ok(a[0].transpose()),
         Math::Inv(_) => square(a[0], "inverse").and_then(|_| {
-            a[0].clone().try_inverse().ok_or_else(|| "the inverse of a singular matrix".to_string())
+            a[0].clone()
+                .try_inverse()
+                .ok_or_else(|| "the inverse of a singular matrix".to_string())
         }),
         Math::Trace(_) => square(a[0], "trace").map(|_| scalar(a[0].trace())),
         Math::Det(_) => square(a[0], "determinant").map(|_| scalar(a[0].clone().determinant())),
@@ -110,7 +142,13 @@ pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Valu
     })
 }
 
-pub(super) fn vjp(g: &mut Graph, node: &Math, out: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Option<Result<Vec<(Id, Id)>>> {
+pub(super) fn vjp(
+    g: &mut Graph,
+    node: &Math,
+    out: Id,
+    adj: Id,
+    active: &dyn Fn(Id) -> bool,
+) -> Option<Result<Vec<(Id, Id)>>> {
     let mut b = Build { g };
     let r = match *node {
         Math::Add([x, y]) => (|| {
@@ -155,7 +193,13 @@ pub(super) fn vjp(g: &mut Graph, node: &Math, out: Id, adj: Id, active: &dyn Fn(
     Some(r)
 }
 
-fn mul_vjp(b: &mut Build, x: Id, y: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Result<Vec<(Id, Id)>> {
+fn mul_vjp(
+    b: &mut Build,
+    x: Id,
+    y: Id,
+    adj: Id,
+    active: &dyn Fn(Id) -> bool,
+) -> Result<Vec<(Id, Id)>> {
     let (sx, sy) = (b.scalar(x), b.scalar(y));
     let mut v = Vec::new();
     if active(x) {

@@ -42,7 +42,10 @@ pub struct Sh<D> {
 
 impl<D: Clone> Sh<D> {
     fn t(&self) -> Sh<D> {
-        Sh { rows: self.cols.clone(), cols: self.rows.clone() }
+        Sh {
+            rows: self.cols.clone(),
+            cols: self.rows.clone(),
+        }
     }
 }
 
@@ -85,22 +88,50 @@ pub(crate) fn unify_shapes<A: DimAlgebra>(alg: &mut A, a: &Sh<A::D>, b: &Sh<A::D
     alg.unify(&a.rows, &b.rows) && alg.unify(&a.cols, &b.cols)
 }
 
-pub(crate) fn require_scalar<A: DimAlgebra>(alg: &mut A, s: &Sh<A::D>, i: usize) -> std::result::Result<(), Mismatch> {
+pub(crate) fn require_scalar<A: DimAlgebra>(
+    alg: &mut A,
+    s: &Sh<A::D>,
+    i: usize,
+) -> std::result::Result<(), Mismatch> {
     let one = alg.one();
-    if alg.unify(&s.rows, &one) && alg.unify(&s.cols, &one) { Ok(()) } else { Err(Mismatch::Scalar(i)) }
+    if alg.unify(&s.rows, &one) && alg.unify(&s.cols, &one) {
+        Ok(())
+    } else {
+        Err(Mismatch::Scalar(i))
+    }
 }
 
-pub(crate) fn require_square<A: DimAlgebra>(alg: &mut A, s: &Sh<A::D>, i: usize) -> std::result::Result<(), Mismatch> {
-    if alg.unify(&s.rows, &s.cols) { Ok(()) } else { Err(Mismatch::Square(i)) }
+pub(crate) fn require_square<A: DimAlgebra>(
+    alg: &mut A,
+    s: &Sh<A::D>,
+    i: usize,
+) -> std::result::Result<(), Mismatch> {
+    if alg.unify(&s.rows, &s.cols) {
+        Ok(())
+    } else {
+        Err(Mismatch::Square(i))
+    }
 }
 
-pub(crate) fn require_vector<A: DimAlgebra>(alg: &mut A, s: &Sh<A::D>, i: usize) -> std::result::Result<(), Mismatch> {
+pub(crate) fn require_vector<A: DimAlgebra>(
+    alg: &mut A,
+    s: &Sh<A::D>,
+    i: usize,
+) -> std::result::Result<(), Mismatch> {
     let one = alg.one();
-    if alg.unify(&s.cols, &one) { Ok(()) } else { Err(Mismatch::Vector(i)) }
+    if alg.unify(&s.cols, &one) {
+        Ok(())
+    } else {
+        Err(Mismatch::Vector(i))
+    }
 }
 
 /// Broadcasting shape of `a ∘ b` for elementwise binary operations.
-pub(crate) fn broadcast<A: DimAlgebra>(alg: &mut A, a: &Sh<A::D>, b: &Sh<A::D>) -> std::result::Result<Sh<A::D>, Mismatch> {
+pub(crate) fn broadcast<A: DimAlgebra>(
+    alg: &mut A,
+    a: &Sh<A::D>,
+    b: &Sh<A::D>,
+) -> std::result::Result<Sh<A::D>, Mismatch> {
     if is_scalar(alg, a) {
         Ok(b.clone())
     } else if is_scalar(alg, b) || unify_shapes(alg, a, b) {
@@ -111,7 +142,11 @@ pub(crate) fn broadcast<A: DimAlgebra>(alg: &mut A, a: &Sh<A::D>, b: &Sh<A::D>) 
 }
 
 /// The shape rule of an operation with children (not the leaves `Num`, `Var`, `Dim`, `I`).
-pub fn shape_rule<A: DimAlgebra>(alg: &mut A, node: &Math, args: &[Sh<A::D>]) -> std::result::Result<Sh<A::D>, Mismatch> {
+pub fn shape_rule<A: DimAlgebra>(
+    alg: &mut A,
+    node: &Math,
+    args: &[Sh<A::D>],
+) -> std::result::Result<Sh<A::D>, Mismatch> {
     linalg::shape(alg, node, args)
         .or_else(|| elementwise::shape(alg, node, args))
         .or_else(|| reduce::shape(alg, node, args))
@@ -134,8 +169,16 @@ pub fn resolved_shape(
             if args.len() != node.len() {
                 return None;
             }
-            let sh: Vec<Sh<Dim>> = args.iter().map(|s| Sh { rows: s.rows.clone(), cols: s.cols.clone() }).collect();
-            shape_rule(&mut Exact, node, &sh).ok().map(|s| Shape::new(s.rows, s.cols))
+            let sh: Vec<Sh<Dim>> = args
+                .iter()
+                .map(|s| Sh {
+                    rows: s.rows.clone(),
+                    cols: s.cols.clone(),
+                })
+                .collect();
+            shape_rule(&mut Exact, node, &sh)
+                .ok()
+                .map(|s| Shape::new(s.rows, s.cols))
         }
     }
 }
@@ -195,8 +238,31 @@ pub fn function(name: &str) -> Option<fn(Id) -> Math> {
 
 /// Every function name the language knows (for "did you mean" hints).
 pub const FUNCTION_NAMES: &[&str] = &[
-    "tr", "det", "logdet", "inv", "norm2", "norm", "sum", "diag", "ones", "exp", "log", "sin", "cos", "tanh", "sqrt",
-    "abs", "sign", "sigmoid", "σ", "relu", "step", "softplus", "swish", "softmax", "logsumexp",
+    "tr",
+    "det",
+    "logdet",
+    "inv",
+    "norm2",
+    "norm",
+    "sum",
+    "diag",
+    "ones",
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tanh",
+    "sqrt",
+    "abs",
+    "sign",
+    "sigmoid",
+    "σ",
+    "relu",
+    "step",
+    "softplus",
+    "swish",
+    "softmax",
+    "logsumexp",
 ];
 
 /// Helpers shared by the families for building adjoint expressions.
@@ -215,7 +281,11 @@ impl Build<'_> {
         self.g.shape(id).is_scalar()
     }
     pub fn t(&mut self, a: Id) -> Result<Id> {
-        if self.scalar(a) { Ok(a) } else { self.n(Math::Transpose(a)) }
+        if self.scalar(a) {
+            Ok(a)
+        } else {
+            self.n(Math::Transpose(a))
+        }
     }
     pub fn mul(&mut self, a: Id, b: Id) -> Result<Id> {
         self.n(Math::Mul([a, b]))
@@ -224,7 +294,11 @@ impl Build<'_> {
         self.n(Math::Neg(a))
     }
     pub fn had(&mut self, a: Id, b: Id) -> Result<Id> {
-        if self.scalar(a) || self.scalar(b) { self.mul(a, b) } else { self.n(Math::Hadamard([a, b])) }
+        if self.scalar(a) || self.scalar(b) {
+            self.mul(a, b)
+        } else {
+            self.n(Math::Hadamard([a, b]))
+        }
     }
     /// ⟨a, b⟩ = sum of a ∘ b, written as aᵀb for vectors and tr(aᵀb) for matrices.
     pub fn inner(&mut self, a: Id, b: Id) -> Result<Id> {
@@ -234,11 +308,19 @@ impl Build<'_> {
         }
         let at = self.t(a)?;
         let p = self.mul(at, b)?;
-        if sa.cols == Dim::ONE { Ok(p) } else { self.n(Math::Trace(p)) }
+        if sa.cols == Dim::ONE {
+            Ok(p)
+        } else {
+            self.n(Math::Trace(p))
+        }
     }
     /// The adjoint of an operand that was broadcast to the output's shape: summed when scalar.
     pub fn unbroadcast(&mut self, operand: Id, adj: Id) -> Result<Id> {
-        if self.scalar(operand) && !self.scalar(adj) { self.n(Math::Sum(adj)) } else { Ok(adj) }
+        if self.scalar(operand) && !self.scalar(adj) {
+            self.n(Math::Sum(adj))
+        } else {
+            Ok(adj)
+        }
     }
 }
 

@@ -10,14 +10,23 @@ use crate::ir::{Graph, Math};
 type Rule<D> = std::result::Result<Sh<D>, Mismatch>;
 
 pub(super) fn shape<A: DimAlgebra>(alg: &mut A, node: &Math, a: &[Sh<A::D>]) -> Option<Rule<A::D>> {
-    let one = |alg: &mut A| Sh { rows: alg.one(), cols: alg.one() };
+    let one = |alg: &mut A| Sh {
+        rows: alg.one(),
+        cols: alg.one(),
+    };
     Some(match node {
         Math::Sum(_) | Math::Norm2(_) | Math::Norm(_) => Ok(one(alg)),
         Math::Ones(_) => Ok(a[0].clone()),
         Math::Softmax(_) => require_vector(alg, &a[0], 0).map(|_| a[0].clone()),
         Math::LogSumExp(_) => require_vector(alg, &a[0], 0).map(|_| one(alg)),
-        Math::DiagM(_) => require_vector(alg, &a[0], 0).map(|_| Sh { rows: a[0].rows.clone(), cols: a[0].rows.clone() }),
-        Math::DiagV(_) => require_square(alg, &a[0], 0).map(|_| Sh { rows: a[0].rows.clone(), cols: alg.one() }),
+        Math::DiagM(_) => require_vector(alg, &a[0], 0).map(|_| Sh {
+            rows: a[0].rows.clone(),
+            cols: a[0].rows.clone(),
+        }),
+        Math::DiagV(_) => require_square(alg, &a[0], 0).map(|_| Sh {
+            rows: a[0].rows.clone(),
+            cols: alg.one(),
+        }),
         _ => return None,
     })
 }
@@ -27,7 +36,15 @@ fn scalar(x: f64) -> Value {
 }
 
 fn column(a: &Value, what: &str) -> std::result::Result<(), String> {
-    if a.ncols() == 1 { Ok(()) } else { Err(format!("{what} of a {}×{} matrix, not a vector", a.nrows(), a.ncols())) }
+    if a.ncols() == 1 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} of a {}×{} matrix, not a vector",
+            a.nrows(),
+            a.ncols()
+        ))
+    }
 }
 
 /// Softmax with the maximum subtracted first.
@@ -51,10 +68,16 @@ pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Valu
         Math::Ones(_) => Ok(a[0].map(|_| 1.0)),
         Math::Softmax(_) => column(a[0], "softmax").map(|_| softmax(a[0])),
         Math::LogSumExp(_) => column(a[0], "logsumexp").map(|_| scalar(logsumexp(a[0]))),
-        Math::DiagM(_) => column(a[0], "diag").map(|_| Value::from_diagonal(&a[0].column(0).into_owned())),
+        Math::DiagM(_) => {
+            column(a[0], "diag").map(|_| Value::from_diagonal(&a[0].column(0).into_owned()))
+        }
         Math::DiagV(_) => {
             if a[0].is_square() {
-                Ok(Value::from_column_slice(a[0].nrows(), 1, a[0].diagonal().as_slice()))
+                Ok(Value::from_column_slice(
+                    a[0].nrows(),
+                    1,
+                    a[0].diagonal().as_slice(),
+                ))
             } else {
                 Err("diag of a non-square matrix".into())
             }
@@ -63,9 +86,21 @@ pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Valu
     })
 }
 
-pub(super) fn vjp(g: &mut Graph, node: &Math, out: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Option<Result<Vec<(Id, Id)>>> {
+pub(super) fn vjp(
+    g: &mut Graph,
+    node: &Math,
+    out: Id,
+    adj: Id,
+    active: &dyn Fn(Id) -> bool,
+) -> Option<Result<Vec<(Id, Id)>>> {
     let x = match *node {
-        Math::Sum(x) | Math::Norm2(x) | Math::Norm(x) | Math::Softmax(x) | Math::LogSumExp(x) | Math::DiagM(x) | Math::DiagV(x) => x,
+        Math::Sum(x)
+        | Math::Norm2(x)
+        | Math::Norm(x)
+        | Math::Softmax(x)
+        | Math::LogSumExp(x)
+        | Math::DiagM(x)
+        | Math::DiagV(x) => x,
         Math::Ones(_) => return Some(Ok(Vec::new())),
         _ => return None,
     };

@@ -34,7 +34,10 @@ pub struct Mono {
 
 impl Mono {
     fn constant(c: Rational) -> Mono {
-        Mono { coef: c, powers: BTreeMap::new() }
+        Mono {
+            coef: c,
+            powers: BTreeMap::new(),
+        }
     }
     fn mul(&self, o: &Mono) -> Option<Mono> {
         let mut powers = self.powers.clone();
@@ -59,7 +62,10 @@ impl Mono {
         for (s, p) in &self.powers {
             powers.insert(*s, p.checked_mul(k)?);
         }
-        Some(Mono { coef: self.coef.powi(k)?, powers })
+        Some(Mono {
+            coef: self.coef.powi(k)?,
+            powers,
+        })
     }
 }
 
@@ -117,8 +123,14 @@ fn mono_of(eg: &MathEGraph, node: &Math, shape: &Option<Shape>) -> Option<Mono> 
     let m = |id: &Id| eg[*id].data.mono.clone();
     match node {
         Math::Num(r) => Some(Mono::constant(*r)),
-        Math::Var(s) => Some(Mono { coef: Rational::ONE, powers: BTreeMap::from([(*s, 1)]) }),
-        Math::Neg(a) => m(a).map(|x| Mono { coef: x.coef.neg(), ..x }),
+        Math::Var(s) => Some(Mono {
+            coef: Rational::ONE,
+            powers: BTreeMap::from([(*s, 1)]),
+        }),
+        Math::Neg(a) => m(a).map(|x| Mono {
+            coef: x.coef.neg(),
+            ..x
+        }),
         Math::Transpose(a) | Math::Trace(a) => m(a),
         Math::Mul([a, b]) | Math::Hadamard([a, b]) => m(a)?.mul(&m(b)?),
         Math::Div([a, b]) | Math::EDiv([a, b]) => {
@@ -147,7 +159,14 @@ fn mono_of(eg: &MathEGraph, node: &Math, shape: &Option<Shape>) -> Option<Mono> 
                 return None;
             }
             let coef = x.coef.add(y.coef)?;
-            Some(if coef == Rational::ZERO { Mono::constant(coef) } else { Mono { coef, powers: x.powers } })
+            Some(if coef == Rational::ZERO {
+                Mono::constant(coef)
+            } else {
+                Mono {
+                    coef,
+                    powers: x.powers,
+                }
+            })
         }
         _ => None,
     }
@@ -158,10 +177,14 @@ fn positive(eg: &MathEGraph, node: &Math) -> bool {
     match node {
         Math::Var(s) => eg.analysis.facts.get(s).is_some_and(|f| f.positive),
         Math::Num(r) => r.numer() > 0,
-        Math::Exp(_) | Math::Softmax(_) | Math::Sigmoid(_) | Math::Softplus(_) | Math::Ones(_) => true,
-        Math::Mul([a, b]) | Math::Hadamard([a, b]) | Math::Add([a, b]) | Math::Div([a, b]) | Math::EDiv([a, b]) => {
-            p(a) && p(b)
+        Math::Exp(_) | Math::Softmax(_) | Math::Sigmoid(_) | Math::Softplus(_) | Math::Ones(_) => {
+            true
         }
+        Math::Mul([a, b])
+        | Math::Hadamard([a, b])
+        | Math::Add([a, b])
+        | Math::Div([a, b])
+        | Math::EDiv([a, b]) => p(a) && p(b),
         _ => false,
     }
 }
@@ -170,16 +193,27 @@ impl Analysis<Math> for MathAnalysis {
     type Data = Data;
 
     fn make(eg: &mut MathEGraph, node: &Math, _id: Id) -> Data {
-        let child_shapes: Option<Vec<Shape>> = node.children().iter().map(|c| eg[*c].data.shape.clone()).collect();
+        let child_shapes: Option<Vec<Shape>> = node
+            .children()
+            .iter()
+            .map(|c| eg[*c].data.shape.clone())
+            .collect();
         let dim = match node {
             Math::Dim(d) => Some(d.0.clone()),
             _ => None,
         };
         let vars: HashMap<Symbol, Shape> = match node {
-            Math::Var(s) => eg.analysis.facts.get(s).map(|f| HashMap::from([(*s, f.shape.clone())])).unwrap_or_default(),
+            Math::Var(s) => eg
+                .analysis
+                .facts
+                .get(s)
+                .map(|f| HashMap::from([(*s, f.shape.clone())]))
+                .unwrap_or_default(),
             _ => HashMap::new(),
         };
-        let shape = resolved_shape(node, &vars, &child_shapes.unwrap_or_default(), |id| eg[id].data.dim.clone());
+        let shape = resolved_shape(node, &vars, &child_shapes.unwrap_or_default(), |id| {
+            eg[id].data.dim.clone()
+        });
         let sym = |id: &Id| eg[*id].data.symmetric;
         let scalar = |id: &Id| eg[*id].data.is_scalar();
         let symmetric = shape.as_ref().is_some_and(Shape::is_scalar)
@@ -189,13 +223,25 @@ impl Analysis<Math> for MathAnalysis {
                 Math::Add([a, b]) | Math::Hadamard([a, b]) | Math::EDiv([a, b]) => {
                     (sym(a) || scalar(a)) && (sym(b) || scalar(b))
                 }
-                Math::Mul([a, b]) => (scalar(a) && sym(b)) || (sym(a) && scalar(b)) || sym_product(eg, *a, *b),
-                Math::Div([a, _]) | Math::EPow([a, _]) | Math::Neg(a) | Math::Inv(a) | Math::Transpose(a) => sym(a),
+                Math::Mul([a, b]) => {
+                    (scalar(a) && sym(b)) || (sym(a) && scalar(b)) || sym_product(eg, *a, *b)
+                }
+                Math::Div([a, _])
+                | Math::EPow([a, _])
+                | Math::Neg(a)
+                | Math::Inv(a)
+                | Math::Transpose(a) => sym(a),
                 Math::Ones(_) => shape.as_ref().is_some_and(Shape::is_square),
                 n => crate::ops::is_elementwise(n) && n.children().iter().all(sym),
             };
         let mono = mono_of(eg, node, &shape);
-        Data { positive: positive(eg, node), shape, dim, symmetric, mono }
+        Data {
+            positive: positive(eg, node),
+            shape,
+            dim,
+            symmetric,
+            mono,
+        }
     }
 
     fn merge(&mut self, to: &mut Data, from: Data) -> DidMerge {
@@ -244,7 +290,11 @@ fn order(s: &Symbol) -> (bool, String) {
 fn canonical(eg: &mut MathEGraph, m: &Mono) -> Option<Id> {
     let mut syms: Vec<(&Symbol, &i32)> = m.powers.iter().collect();
     syms.sort_by_key(|(s, _)| order(s));
-    let abs = if m.coef.numer() < 0 { m.coef.neg() } else { m.coef };
+    let abs = if m.coef.numer() < 0 {
+        m.coef.neg()
+    } else {
+        m.coef
+    };
     if syms.is_empty() {
         return Some(eg.add(Math::Num(m.coef)));
     }
@@ -267,10 +317,26 @@ fn canonical(eg: &mut MathEGraph, m: &Mono) -> Option<Id> {
         }
         acc
     };
-    let num_c = (abs.numer() != 1).then(|| eg.add(Math::Num(Rational::new(abs.numer(), 1).unwrap_or(Rational::ONE))));
-    let den_c = (abs.denom() != 1).then(|| eg.add(Math::Num(Rational::new(abs.denom(), 1).unwrap_or(Rational::ONE))));
-    let ups: Vec<Id> = syms.iter().filter(|(_, p)| **p > 0).map(|(s, p)| factor(eg, **s, **p)).collect();
-    let downs: Vec<Id> = syms.iter().filter(|(_, p)| **p < 0).map(|(s, p)| factor(eg, **s, -**p)).collect();
+    let num_c = (abs.numer() != 1).then(|| {
+        eg.add(Math::Num(
+            Rational::new(abs.numer(), 1).unwrap_or(Rational::ONE),
+        ))
+    });
+    let den_c = (abs.denom() != 1).then(|| {
+        eg.add(Math::Num(
+            Rational::new(abs.denom(), 1).unwrap_or(Rational::ONE),
+        ))
+    });
+    let ups: Vec<Id> = syms
+        .iter()
+        .filter(|(_, p)| **p > 0)
+        .map(|(s, p)| factor(eg, **s, **p))
+        .collect();
+    let downs: Vec<Id> = syms
+        .iter()
+        .filter(|(_, p)| **p < 0)
+        .map(|(s, p)| factor(eg, **s, -**p))
+        .collect();
     let top = match product(eg, num_c, ups) {
         Some(t) => t,
         None => eg.add(Math::Num(Rational::ONE)),
@@ -279,5 +345,9 @@ fn canonical(eg: &mut MathEGraph, m: &Mono) -> Option<Id> {
         Some(d) => eg.add(Math::Div([top, d])),
         None => top,
     };
-    Some(if m.coef.numer() < 0 { eg.add(Math::Neg(term)) } else { term })
+    Some(if m.coef.numer() < 0 {
+        eg.add(Math::Neg(term))
+    } else {
+        term
+    })
 }

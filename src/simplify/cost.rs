@@ -23,7 +23,16 @@ impl CostFunction<Math> for Compact<'_> {
             // A scalar written after a matrix reads worse than in front of it.
             Math::Mul([a, b]) if scalar(b) && !scalar(a) => 1.01,
             // Gather scalars in front: prefer (αD)(K⁻¹X) to α(K⁻¹(DX)).
-            Math::Mul([a, b]) if scalar(a) && !scalar(b) && self.egraph[*b].nodes.iter().any(|n| matches!(n, Math::Var(_))) => 1.005,
+            Math::Mul([a, b])
+                if scalar(a)
+                    && !scalar(b)
+                    && self.egraph[*b]
+                        .nodes
+                        .iter()
+                        .any(|n| matches!(n, Math::Var(_))) =>
+            {
+                1.005
+            }
             Math::Num(r) if !r.is_integer() => 1.05,
             Math::Div(_) => 1.1,
             Math::Hadamard(_) => 1.02,
@@ -49,7 +58,8 @@ impl Flops<'_> {
             Dim::Fixed(n) => *n as f64,
             Dim::Sym(s) => self.sizes.get(s).copied().unwrap_or(self.default),
         };
-        s.as_ref().map_or((1.0, 1.0), |s| (size(&s.rows), size(&s.cols)))
+        s.as_ref()
+            .map_or((1.0, 1.0), |s| (size(&s.rows), size(&s.cols)))
     }
 }
 
@@ -57,15 +67,26 @@ impl Flops<'_> {
 pub fn node_flops(node: &Math, out: (f64, f64), child: &dyn Fn(usize) -> (f64, f64)) -> f64 {
     let (r, c) = out;
     match node {
-        Math::Num(_) | Math::Var(_) | Math::Dim(_) | Math::Eye(_) | Math::Transpose(_) | Math::Ones(_) => 0.0,
+        Math::Num(_)
+        | Math::Var(_)
+        | Math::Dim(_)
+        | Math::Eye(_)
+        | Math::Transpose(_)
+        | Math::Ones(_) => 0.0,
         Math::Mul(_) => {
             let ((ar, ac), (br, bc)) = (child(0), child(1));
-            if ar * ac == 1.0 || br * bc == 1.0 { r * c } else { ar * bc * (2.0 * ac - 1.0) }
+            if ar * ac == 1.0 || br * bc == 1.0 {
+                r * c
+            } else {
+                ar * bc * (2.0 * ac - 1.0)
+            }
         }
         Math::Inv(_) => r * r * r,
         Math::Det(_) | Math::LogDet(_) => 2.0 / 3.0 * child(0).0.powi(3),
         Math::Trace(_) | Math::DiagV(_) => child(0).0,
-        Math::Sum(_) | Math::Norm2(_) | Math::Norm(_) | Math::LogSumExp(_) => 2.0 * child(0).0 * child(0).1,
+        Math::Sum(_) | Math::Norm2(_) | Math::Norm(_) | Math::LogSumExp(_) => {
+            2.0 * child(0).0 * child(0).1
+        }
         Math::Softmax(_) => 3.0 * r * c,
         _ => r * c,
     }
@@ -74,8 +95,16 @@ pub fn node_flops(node: &Math, out: (f64, f64), child: &dyn Fn(usize) -> (f64, f
 impl CostFunction<Math> for Flops<'_> {
     type Cost = f64;
     fn cost<C: FnMut(Id) -> f64>(&mut self, node: &Math, mut costs: C) -> f64 {
-        let out = self.dims(&self.egraph[self.egraph.lookup(node.clone()).unwrap_or(Id::from(0))].data.shape);
-        let kids: Vec<(f64, f64)> = node.children().iter().map(|c| self.dims(&self.egraph[*c].data.shape)).collect();
+        let out = self.dims(
+            &self.egraph[self.egraph.lookup(node.clone()).unwrap_or(Id::from(0))]
+                .data
+                .shape,
+        );
+        let kids: Vec<(f64, f64)> = node
+            .children()
+            .iter()
+            .map(|c| self.dims(&self.egraph[*c].data.shape))
+            .collect();
         let f = node_flops(node, out, &|i| kids.get(i).copied().unwrap_or((1.0, 1.0)));
         // A thousandth per operation breaks ties towards the shorter form.
         node.fold(f + 1e-3, |acc, c| acc + costs(c))

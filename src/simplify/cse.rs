@@ -20,7 +20,14 @@ impl Tree {
     /// The tree of node `root` of `expr`.
     pub fn from_expr(expr: &RecExpr<Math>, root: Id) -> Tree {
         let node = &expr[root];
-        Tree { op: node.clone(), kids: node.children().iter().map(|c| Tree::from_expr(expr, *c)).collect() }
+        Tree {
+            op: node.clone(),
+            kids: node
+                .children()
+                .iter()
+                .map(|c| Tree::from_expr(expr, *c))
+                .collect(),
+        }
     }
 
     /// The tree of the root of `expr`.
@@ -30,7 +37,10 @@ impl Tree {
 
     /// A leaf symbol.
     pub fn var(s: Symbol) -> Tree {
-        Tree { op: Math::Var(s), kids: Vec::new() }
+        Tree {
+            op: Math::Var(s),
+            kids: Vec::new(),
+        }
     }
 
     /// Back to a hash-consed expression.
@@ -66,7 +76,10 @@ impl Tree {
         if self == from {
             return to.clone();
         }
-        Tree { op: self.op.clone(), kids: self.kids.iter().map(|k| k.replace(from, to)).collect() }
+        Tree {
+            op: self.op.clone(),
+            kids: self.kids.iter().map(|k| k.replace(from, to)).collect(),
+        }
     }
 
     /// Replaces the leaf symbols found in `map`.
@@ -76,7 +89,10 @@ impl Tree {
         {
             return t.clone();
         }
-        Tree { op: self.op.clone(), kids: self.kids.iter().map(|k| k.substitute(map)).collect() }
+        Tree {
+            op: self.op.clone(),
+            kids: self.kids.iter().map(|k| k.substitute(map)).collect(),
+        }
     }
 
     /// How often the symbol `s` occurs.

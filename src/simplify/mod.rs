@@ -39,7 +39,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { iterations: 22, nodes: 20_000, time: Duration::from_secs(5) }
+        Limits {
+            iterations: 22,
+            nodes: 20_000,
+            time: Duration::from_secs(5),
+        }
     }
 }
 
@@ -64,7 +68,9 @@ struct RuleSet {
 
 static RULES: LazyLock<std::result::Result<RuleSet, crate::Error>> = LazyLock::new(|| {
     let specs = rules::load_all()?;
-    Ok(RuleSet { rewrites: rules::rewrites(&specs)? })
+    Ok(RuleSet {
+        rewrites: rules::rewrites(&specs)?,
+    })
 });
 
 /// Simplifies several expressions together (they share one e-graph) and extracts each.
@@ -75,7 +81,10 @@ pub fn simplify(
     limits: &Limits,
 ) -> Result<(Vec<RecExpr<Math>>, Stats)> {
     let set = RULES.as_ref().map_err(|e| e.clone())?;
-    let analysis = MathAnalysis { facts: facts.clone(), refused: Vec::new() };
+    let analysis = MathAnalysis {
+        facts: facts.clone(),
+        refused: Vec::new(),
+    };
     let mut runner = Runner::<Math, MathAnalysis>::new(analysis)
         .with_iter_limit(limits.iterations)
         .with_node_limit(limits.nodes)
@@ -96,7 +105,14 @@ pub fn simplify(
             roots.iter().map(|r| ex.find_best(*r).1).collect()
         }
         CostKind::Flops(sizes) => {
-            let ex = Extractor::new(eg, cost::Flops { egraph: eg, sizes, default: 10.0 });
+            let ex = Extractor::new(
+                eg,
+                cost::Flops {
+                    egraph: eg,
+                    sizes,
+                    default: 10.0,
+                },
+            );
             roots.iter().map(|r| ex.find_best(*r).1).collect()
         }
     };
@@ -116,7 +132,10 @@ pub fn simplify(
 /// The facts the simplifier can prove of an expression (used for helper terms).
 pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<(bool, bool)> {
     let set = RULES.as_ref().ok()?;
-    let analysis = MathAnalysis { facts: facts.clone(), refused: Vec::new() };
+    let analysis = MathAnalysis {
+        facts: facts.clone(),
+        refused: Vec::new(),
+    };
     let runner = Runner::<Math, MathAnalysis>::new(analysis)
         .with_iter_limit(8)
         .with_node_limit(5_000)

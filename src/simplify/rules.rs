@@ -19,12 +19,24 @@ use crate::ops::resolved_shape;
 
 /// The rule files, by topic, compiled into the binary.
 pub const RULE_FILES: &[(&str, &str)] = &[
-    ("rules/transpose.rules", include_str!("../../rules/transpose.rules")),
-    ("rules/products.rules", include_str!("../../rules/products.rules")),
+    (
+        "rules/transpose.rules",
+        include_str!("../../rules/transpose.rules"),
+    ),
+    (
+        "rules/products.rules",
+        include_str!("../../rules/products.rules"),
+    ),
     ("rules/sums.rules", include_str!("../../rules/sums.rules")),
     ("rules/trace.rules", include_str!("../../rules/trace.rules")),
-    ("rules/inverse.rules", include_str!("../../rules/inverse.rules")),
-    ("rules/elementwise.rules", include_str!("../../rules/elementwise.rules")),
+    (
+        "rules/inverse.rules",
+        include_str!("../../rules/inverse.rules"),
+    ),
+    (
+        "rules/elementwise.rules",
+        include_str!("../../rules/elementwise.rules"),
+    ),
 ];
 
 /// A side condition on a pattern variable.
@@ -53,7 +65,12 @@ impl Cond {
     pub fn vars(&self) -> Vec<Var> {
         match self {
             Cond::SameShape(a, b) | Cond::Composable(a, b) => vec![*a, *b],
-            Cond::Scalar(a) | Cond::NonScalar(a) | Cond::Symmetric(a) | Cond::Square(a) | Cond::Vector(a) | Cond::Positive(a) => {
+            Cond::Scalar(a)
+            | Cond::NonScalar(a)
+            | Cond::Symmetric(a)
+            | Cond::Square(a)
+            | Cond::Vector(a)
+            | Cond::Positive(a) => {
                 vec![*a]
             }
         }
@@ -97,7 +114,10 @@ pub struct RuleSpec {
 
 fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let var = |w: &str| w.parse::<Var>().map_err(|e| format!("bad variable `{w}`: {e}"));
+    let var = |w: &str| {
+        w.parse::<Var>()
+            .map_err(|e| format!("bad variable `{w}`: {e}"))
+    };
     match words.as_slice() {
         ["scalar", a] => Ok(Cond::Scalar(var(a)?)),
         ["nonscalar", a] => Ok(Cond::NonScalar(var(a)?)),
@@ -107,7 +127,9 @@ fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
         ["positive", a] => Ok(Cond::Positive(var(a)?)),
         ["same-shape", a, b] => Ok(Cond::SameShape(var(a)?, var(b)?)),
         ["composable", a, b] => Ok(Cond::Composable(var(a)?, var(b)?)),
-        _ => Err(format!("unknown condition `{text}` (scalar, nonscalar, symmetric, square, vector, positive, same-shape, composable)")),
+        _ => Err(format!(
+            "unknown condition `{text}` (scalar, nonscalar, symmetric, square, vector, positive, same-shape, composable)"
+        )),
     }
 }
 
@@ -127,24 +149,56 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
             doc.push(c.trim().to_string());
             continue;
         }
-        let (name, body) = line.split_once(':').ok_or_else(|| fail("expected `name: lhs => rhs [if cond, ...]`".into()))?;
-        let (lhs, rest) = body.split_once("=>").ok_or_else(|| fail("expected `=>`".into()))?;
+        let (name, body) = line
+            .split_once(':')
+            .ok_or_else(|| fail("expected `name: lhs => rhs [if cond, ...]`".into()))?;
+        let (lhs, rest) = body
+            .split_once("=>")
+            .ok_or_else(|| fail("expected `=>`".into()))?;
         let (rhs, conds) = match rest.split_once(" if ") {
-            Some((r, c)) => (r, c.split(',').map(parse_cond).collect::<std::result::Result<Vec<_>, _>>().map_err(fail)?),
+            Some((r, c)) => (
+                r,
+                c.split(',')
+                    .map(parse_cond)
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(fail)?,
+            ),
             None => (rest, Vec::new()),
         };
-        let lhs: Pattern<Math> = lhs.trim().parse().map_err(|e| fail(format!("left side: {e}")))?;
-        let rhs: Pattern<Math> = rhs.trim().parse().map_err(|e| fail(format!("right side: {e}")))?;
+        let lhs: Pattern<Math> = lhs
+            .trim()
+            .parse()
+            .map_err(|e| fail(format!("left side: {e}")))?;
+        let rhs: Pattern<Math> = rhs
+            .trim()
+            .parse()
+            .map_err(|e| fail(format!("right side: {e}")))?;
         let bound = lhs.vars();
-        for v in rhs.vars().iter().chain(conds.iter().flat_map(|c| c.vars()).collect::<Vec<_>>().iter()) {
+        for v in rhs.vars().iter().chain(
+            conds
+                .iter()
+                .flat_map(|c| c.vars())
+                .collect::<Vec<_>>()
+                .iter(),
+        ) {
             if !bound.contains(v) {
                 return Err(fail(format!("{v} is not bound by the left side")));
             }
         }
         if doc.is_empty() {
-            return Err(fail(format!("rule `{}` has no comment stating its identity", name.trim())));
+            return Err(fail(format!(
+                "rule `{}` has no comment stating its identity",
+                name.trim()
+            )));
         }
-        out.push(RuleSpec { name: name.trim().to_string(), doc: doc.join(" "), lhs, rhs, conds, origin });
+        out.push(RuleSpec {
+            name: name.trim().to_string(),
+            doc: doc.join(" "),
+            lhs,
+            rhs,
+            conds,
+            origin,
+        });
         doc.clear();
     }
     Ok(out)
@@ -159,7 +213,10 @@ pub fn load_all() -> Result<Vec<RuleSpec>> {
     let mut names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
     names.sort();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(Error::new(ErrorKind::Internal, format!("two rules are named `{}`", w[0])));
+        return Err(Error::new(
+            ErrorKind::Internal,
+            format!("two rules are named `{}`", w[0]),
+        ));
     }
     Ok(all)
 }
@@ -183,9 +240,16 @@ pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> 
                 if let Math::Dim(d) = n {
                     (None, Some(d.0.clone()))
                 } else {
-                    let kids: Option<Vec<Shape>> = n.children().iter().map(|c| shapes[usize::from(*c)].0.clone()).collect();
+                    let kids: Option<Vec<Shape>> = n
+                        .children()
+                        .iter()
+                        .map(|c| shapes[usize::from(*c)].0.clone())
+                        .collect();
                     let vars = std::collections::HashMap::new();
-                    (resolved_shape(n, &vars, &kids?, |id| shapes[usize::from(id)].1.clone()), None)
+                    (
+                        resolved_shape(n, &vars, &kids?, |id| shapes[usize::from(id)].1.clone()),
+                        None,
+                    )
                 }
             }
         };
@@ -195,7 +259,14 @@ pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> 
 }
 
 impl Applier<Math, MathAnalysis> for Guarded {
-    fn apply_one(&self, eg: &mut MathEGraph, eclass: Id, subst: &Subst, _: Option<&PatternAst<Math>>, rule: Symbol) -> Vec<Id> {
+    fn apply_one(
+        &self,
+        eg: &mut MathEGraph,
+        eclass: Id,
+        subst: &Subst,
+        _: Option<&PatternAst<Math>>,
+        rule: Symbol,
+    ) -> Vec<Id> {
         if !self.conds.iter().all(|c| c.holds(eg, subst)) {
             return Vec::new();
         }
@@ -205,7 +276,11 @@ impl Applier<Math, MathAnalysis> for Guarded {
             return Vec::new();
         }
         let id = eg.add_instantiation(&self.rhs, subst);
-        if eg.union(eclass, id) { vec![eclass] } else { Vec::new() }
+        if eg.union(eclass, id) {
+            vec![eclass]
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -214,7 +289,10 @@ pub fn rewrites(specs: &[RuleSpec]) -> Result<Vec<Rewrite<Math, MathAnalysis>>> 
     specs
         .iter()
         .map(|s| {
-            let g = Guarded { rhs: s.rhs.ast.clone(), conds: s.conds.clone() };
+            let g = Guarded {
+                rhs: s.rhs.ast.clone(),
+                conds: s.conds.clone(),
+            };
             Rewrite::new(s.name.clone(), s.lhs.clone(), g)
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("{}: {e}", s.origin)))
         })

@@ -34,7 +34,9 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 /// Parses a problem into its statements. Never panics, whatever the input.
 pub fn parse(src: &str) -> Result<Problem> {
     let mut pairs = Grammar::parse(Rule::problem, src).map_err(|e| syntax_error(src, e))?;
-    let problem = pairs.next().ok_or_else(|| Error::new(ErrorKind::Syntax, "empty parse"))?;
+    let problem = pairs
+        .next()
+        .ok_or_else(|| Error::new(ErrorKind::Syntax, "empty parse"))?;
     let mut stmts = Vec::new();
     for pair in problem.into_inner() {
         match pair.as_rule() {
@@ -45,7 +47,11 @@ pub fn parse(src: &str) -> Result<Problem> {
         }
     }
     if stmts.is_empty() {
-        return Err(Error::at(ErrorKind::Syntax, 0..src.len(), "the problem is empty: write an expression to differentiate"));
+        return Err(Error::at(
+            ErrorKind::Syntax,
+            0..src.len(),
+            "the problem is empty: write an expression to differentiate",
+        ));
     }
     Ok(Problem { stmts })
 }
@@ -76,7 +82,8 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Error {
         Some(c) => format!("unexpected `{c}`"),
     };
     let end = pos + found.map_or(0, |c| c.len_utf8());
-    Error::at(ErrorKind::Syntax, pos..end, format!("syntax error: {what}")).with_label(format!("expected {expected}"))
+    Error::at(ErrorKind::Syntax, pos..end, format!("syntax error: {what}"))
+        .with_label(format!("expected {expected}"))
 }
 
 fn describe(rules: &[Rule]) -> String {
@@ -84,10 +91,19 @@ fn describe(rules: &[Rule]) -> String {
         .iter()
         .map(|r| match r {
             Rule::expr | Rule::number | Rule::name | Rule::call => "an expression",
-            Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::hadamard | Rule::ediv | Rule::pow | Rule::epow => "an operator",
+            Rule::add
+            | Rule::sub
+            | Rule::mul
+            | Rule::div
+            | Rule::hadamard
+            | Rule::ediv
+            | Rule::pow
+            | Rule::epow => "an operator",
             Rule::transpose | Rule::inverse => "an operator",
             Rule::dim | Rule::integer => "a dimension",
-            Rule::scalar_kw | Rule::prop | Rule::type_spec => "a type such as `m x n`, `n` or `scalar`",
+            Rule::scalar_kw | Rule::prop | Rule::type_spec => {
+                "a type such as `m x n`, `n` or `scalar`"
+            }
             Rule::EOI => "the end of the statement",
             Rule::neg => "an expression",
             _ => "something else",
@@ -98,7 +114,11 @@ fn describe(rules: &[Rule]) -> String {
     match words.len() {
         0 => "something else".into(),
         1 => words[0].into(),
-        _ => format!("{} or {}", words[..words.len() - 1].join(", "), words[words.len() - 1]),
+        _ => format!(
+            "{} or {}",
+            words[..words.len() - 1].join(", "),
+            words[words.len() - 1]
+        ),
     }
 }
 
@@ -114,14 +134,23 @@ fn decl(pair: Pair<Rule>) -> Result<Stmt> {
     let (Some(names), Some(ty)) = (names, ty) else {
         return Err(Error::at(ErrorKind::Syntax, span, "malformed declaration"));
     };
-    let names = names.into_inner().map(|n| (n.as_str().to_string(), span_of(&n))).collect();
+    let names = names
+        .into_inner()
+        .map(|n| (n.as_str().to_string(), span_of(&n)))
+        .collect();
     let mut structure = Structure::General;
     let mut dims = Vec::new();
     let mut scalar = false;
     for part in ty.into_inner() {
         match part.as_rule() {
             Rule::scalar_kw => scalar = true,
-            Rule::prop => structure = if part.as_str() == "spd" { Structure::Spd } else { Structure::Symmetric },
+            Rule::prop => {
+                structure = if part.as_str() == "spd" {
+                    Structure::Spd
+                } else {
+                    Structure::Symmetric
+                }
+            }
             Rule::dim => dims.push(dim(part)?),
             _ => {}
         }
@@ -131,7 +160,13 @@ fn decl(pair: Pair<Rule>) -> Result<Stmt> {
         (false, 1) if structure == Structure::General => TypeSpec::Vector(dims.remove(0)),
         (false, 1) => TypeSpec::Matrix(structure, dims[0].clone(), dims[0].clone()),
         (false, 2) => TypeSpec::Matrix(structure, dims[0].clone(), dims[1].clone()),
-        _ => return Err(Error::at(ErrorKind::Syntax, span, "malformed type in declaration")),
+        _ => {
+            return Err(Error::at(
+                ErrorKind::Syntax,
+                span,
+                "malformed type in declaration",
+            ));
+        }
     };
     Ok(Stmt::Decl { names, ty, span })
 }
@@ -140,11 +175,19 @@ fn dim(pair: Pair<Rule>) -> Result<DimSpec> {
     let span = span_of(&pair);
     let text = pair.as_str();
     if text.bytes().all(|b| b.is_ascii_digit()) {
-        let n: u64 = text
-            .parse()
-            .map_err(|_| Error::at(ErrorKind::BadNumber, span.clone(), format!("dimension {text} is too large")))?;
+        let n: u64 = text.parse().map_err(|_| {
+            Error::at(
+                ErrorKind::BadNumber,
+                span.clone(),
+                format!("dimension {text} is too large"),
+            )
+        })?;
         if n == 0 || n > 1_000_000 {
-            return Err(Error::at(ErrorKind::BadNumber, span, format!("dimension {text} must be between 1 and 1000000")));
+            return Err(Error::at(
+                ErrorKind::BadNumber,
+                span,
+                format!("dimension {text} must be between 1 and 1000000"),
+            ));
         }
         Ok(DimSpec::Fixed(n))
     } else {
@@ -156,9 +199,11 @@ fn def(pair: Pair<Rule>) -> Result<Stmt> {
     let span = span_of(&pair);
     let mut inner = pair.into_inner();
     match (inner.next(), inner.next()) {
-        (Some(name), Some(e)) => {
-            Ok(Stmt::Def { name: name.as_str().to_string(), name_span: span_of(&name), expr: expr(e)? })
-        }
+        (Some(name), Some(e)) => Ok(Stmt::Def {
+            name: name.as_str().to_string(),
+            name_span: span_of(&name),
+            expr: expr(e)?,
+        }),
         _ => Err(Error::at(ErrorKind::Syntax, span, "malformed definition")),
     }
 }
@@ -173,7 +218,10 @@ fn pratt(pairs: Pairs<Rule>) -> Result<Expr> {
         .map_prefix(|op, rhs| {
             let rhs = rhs?;
             let span = op.as_span().start()..rhs.span.end;
-            Ok(Expr { kind: ExprKind::Neg(Box::new(rhs)), span })
+            Ok(Expr {
+                kind: ExprKind::Neg(Box::new(rhs)),
+                span,
+            })
         })
         .map_postfix(|lhs, op| {
             let lhs = lhs?;
@@ -197,7 +245,10 @@ fn pratt(pairs: Pairs<Rule>) -> Result<Expr> {
                 _ => BinOp::EPow,
             };
             let span = lhs.span.start..rhs.span.end;
-            Ok(Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span })
+            Ok(Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                span,
+            })
         })
         .parse(pairs)
 }
@@ -207,17 +258,32 @@ fn primary(pair: Pair<Rule>) -> Result<Expr> {
     match pair.as_rule() {
         Rule::number => {
             let value = Rational::parse_decimal(pair.as_str()).ok_or_else(|| {
-                Error::at(ErrorKind::BadNumber, span.clone(), format!("the number {} cannot be represented exactly", pair.as_str()))
-                    .with_label("use at most 30 digits and an exponent within ±30")
+                Error::at(
+                    ErrorKind::BadNumber,
+                    span.clone(),
+                    format!("the number {} cannot be represented exactly", pair.as_str()),
+                )
+                .with_label("use at most 30 digits and an exponent within ±30")
             })?;
-            Ok(Expr { kind: ExprKind::Num(value), span })
+            Ok(Expr {
+                kind: ExprKind::Num(value),
+                span,
+            })
         }
-        Rule::name => Ok(Expr { kind: ExprKind::Name(pair.as_str().to_string()), span }),
+        Rule::name => Ok(Expr {
+            kind: ExprKind::Name(pair.as_str().to_string()),
+            span,
+        }),
         Rule::call => {
             let mut inner = pair.into_inner();
-            let name = inner.next().ok_or_else(|| Error::at(ErrorKind::Syntax, span.clone(), "malformed call"))?;
+            let name = inner
+                .next()
+                .ok_or_else(|| Error::at(ErrorKind::Syntax, span.clone(), "malformed call"))?;
             let args = inner.map(expr).collect::<Result<Vec<_>>>()?;
-            Ok(Expr { kind: ExprKind::Call(name.as_str().to_string(), span_of(&name), args), span })
+            Ok(Expr {
+                kind: ExprKind::Call(name.as_str().to_string(), span_of(&name), args),
+                span,
+            })
         }
         Rule::expr => {
             // A parenthesised expression: keep the parentheses in the span for messages.

@@ -29,8 +29,9 @@ pub struct DataShape {
 }
 
 const GREEK: &[&str] = &[
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi",
-    "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi",
+    "psi", "omega",
 ];
 
 /// True for names that default to scalars: Greek letters, spelled out or not (`alpha2`, `σ`).
@@ -39,7 +40,10 @@ pub fn is_greek(name: &str) -> bool {
     if ('α'..='ω').contains(&first) || ('Α'..='Ω').contains(&first) {
         return true;
     }
-    let stem: String = name.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let stem: String = name
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
     GREEK.contains(&stem.to_ascii_lowercase().as_str())
 }
 
@@ -63,7 +67,12 @@ struct Lowerer<'a> {
 }
 
 /// Lowers a parsed problem (refusing a non-scalar objective if `scalar_objective`). `data` gives the shapes of values from a point file, which fix types and sizes.
-pub fn lower(problem: &Problem, src: &str, data: Option<&HashMap<String, DataShape>>, scalar_objective: bool) -> Result<Model> {
+pub fn lower(
+    problem: &Problem,
+    src: &str,
+    data: Option<&HashMap<String, DataShape>>,
+    scalar_objective: bool,
+) -> Result<Model> {
     let mut declared_dims: Vec<String> = Vec::new();
     for s in &problem.stmts {
         if let Stmt::Decl { ty, .. } = s {
@@ -110,7 +119,11 @@ pub fn lower(problem: &Problem, src: &str, data: Option<&HashMap<String, DataSha
                 let ty = match (d.rows, d.cols) {
                     (1, 1) => TypeSpec::Scalar,
                     (r, 1) => TypeSpec::Vector(DimSpec::Fixed(r as u64)),
-                    (r, c) => TypeSpec::Matrix(Structure::General, DimSpec::Fixed(r as u64), DimSpec::Fixed(c as u64)),
+                    (r, c) => TypeSpec::Matrix(
+                        Structure::General,
+                        DimSpec::Fixed(r as u64),
+                        DimSpec::Fixed(c as u64),
+                    ),
                 };
                 l.declare(name, 0..0, &ty)?;
                 l.inputs[l.index[name]].0.declared = false;
@@ -124,11 +137,19 @@ pub fn lower(problem: &Problem, src: &str, data: Option<&HashMap<String, DataSha
         match s {
             Stmt::Decl { .. } => {
                 if i == last {
-                    return Err(Error::at(ErrorKind::Syntax, stmt_span(s), "the last statement must be the objective, not a declaration")
-                        .with_label("add the expression to differentiate after this line"));
+                    return Err(Error::at(
+                        ErrorKind::Syntax,
+                        stmt_span(s),
+                        "the last statement must be the objective, not a declaration",
+                    )
+                    .with_label("add the expression to differentiate after this line"));
                 }
             }
-            Stmt::Def { name, name_span, expr } => {
+            Stmt::Def {
+                name,
+                name_span,
+                expr,
+            } => {
                 let id = l.define(name, name_span.clone(), expr)?;
                 if i == last {
                     objective = Some((id, expr.span.clone()));
@@ -137,14 +158,19 @@ pub fn lower(problem: &Problem, src: &str, data: Option<&HashMap<String, DataSha
             }
             Stmt::Expr(e) => {
                 if i != last {
-                    return Err(Error::at(ErrorKind::Syntax, e.span.clone(), "only the last statement may be a bare expression")
-                        .with_label("name it (`K = ...`) or move it to the end"));
+                    return Err(Error::at(
+                        ErrorKind::Syntax,
+                        e.span.clone(),
+                        "only the last statement may be a bare expression",
+                    )
+                    .with_label("name it (`K = ...`) or move it to the end"));
                 }
                 objective = Some((l.expr(e)?, e.span.clone()));
             }
         }
     }
-    let (obj, obj_span) = objective.ok_or_else(|| Error::new(ErrorKind::Syntax, "the problem has no objective"))?;
+    let (obj, obj_span) =
+        objective.ok_or_else(|| Error::new(ErrorKind::Syntax, "the problem has no objective"))?;
     let shape = l.shapes[obj].clone();
     if scalar_objective && ops::require_scalar(&mut l.u, &shape, 0).is_err() {
         let text = &src[obj_span.clone()];
@@ -152,7 +178,10 @@ pub fn lower(problem: &Problem, src: &str, data: Option<&HashMap<String, DataSha
         return Err(Error::at(
             ErrorKind::NonScalarObjective,
             obj_span,
-            format!("the objective must be a scalar, but `{}` is {desc}", short(text)),
+            format!(
+                "the objective must be a scalar, but `{}` is {desc}",
+                short(text)
+            ),
         )
         .with_label("wrap it in norm2(...), sum(...) or tr(...)"));
     }
@@ -162,7 +191,9 @@ pub fn lower(problem: &Problem, src: &str, data: Option<&HashMap<String, DataSha
 fn stmt_span(s: &Stmt) -> Span {
     match s {
         Stmt::Decl { span, .. } => span.clone(),
-        Stmt::Def { name_span, expr, .. } => name_span.start..expr.span.end,
+        Stmt::Def {
+            name_span, expr, ..
+        } => name_span.start..expr.span.end,
         Stmt::Expr(e) => e.span.clone(),
     }
 }
@@ -177,7 +208,11 @@ fn dims_of(ty: &TypeSpec) -> Vec<&DimSpec> {
 
 fn short(text: &str) -> String {
     let t: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if t.chars().count() > 40 { format!("{}…", t.chars().take(39).collect::<String>()) } else { t }
+    if t.chars().count() > 40 {
+        format!("{}…", t.chars().take(39).collect::<String>())
+    } else {
+        t
+    }
 }
 
 impl Lowerer<'_> {
@@ -202,20 +237,44 @@ impl Lowerer<'_> {
 
     fn declare(&mut self, name: &str, span: Span, ty: &TypeSpec) -> Result<()> {
         if self.index.contains_key(name) {
-            return Err(Error::at(ErrorKind::Declaration, span, format!("`{name}` is declared twice"))
-                .with_label("already declared above"));
+            return Err(Error::at(
+                ErrorKind::Declaration,
+                span,
+                format!("`{name}` is declared twice"),
+            )
+            .with_label("already declared above"));
         }
         if name == "I" {
-            return Err(Error::at(ErrorKind::Declaration, span, "`I` is the identity matrix and cannot be declared"));
+            return Err(Error::at(
+                ErrorKind::Declaration,
+                span,
+                "`I` is the identity matrix and cannot be declared",
+            ));
         }
         let one = self.u.one();
         let (shape, structure) = match ty {
-            TypeSpec::Scalar => (Sh { rows: one, cols: one }, Structure::General),
-            TypeSpec::Vector(d) => (Sh { rows: self.dim(d), cols: one }, Structure::General),
+            TypeSpec::Scalar => (
+                Sh {
+                    rows: one,
+                    cols: one,
+                },
+                Structure::General,
+            ),
+            TypeSpec::Vector(d) => (
+                Sh {
+                    rows: self.dim(d),
+                    cols: one,
+                },
+                Structure::General,
+            ),
             TypeSpec::Matrix(st, a, b) => {
                 let (r, c) = (self.dim(a), self.dim(b));
                 if *st != Structure::General && !self.u.unify(&r, &c) {
-                    return Err(Error::at(ErrorKind::Declaration, span, format!("`{name}` is declared symmetric but is not square")));
+                    return Err(Error::at(
+                        ErrorKind::Declaration,
+                        span,
+                        format!("`{name}` is declared symmetric but is not square"),
+                    ));
                 }
                 (Sh { rows: r, cols: c }, *st)
             }
@@ -224,8 +283,21 @@ impl Lowerer<'_> {
         Ok(())
     }
 
-    fn add_input(&mut self, name: &str, span: Span, shape: IShape, structure: Structure, declared: bool) -> usize {
-        let input = Input { name: name.to_string(), shape: Shape::scalar(), structure, declared, span };
+    fn add_input(
+        &mut self,
+        name: &str,
+        span: Span,
+        shape: IShape,
+        structure: Structure,
+        declared: bool,
+    ) -> usize {
+        let input = Input {
+            name: name.to_string(),
+            shape: Shape::scalar(),
+            structure,
+            declared,
+            span,
+        };
         self.inputs.push((input, shape));
         self.index.insert(name.to_string(), self.inputs.len() - 1);
         self.inputs.len() - 1
@@ -241,7 +313,11 @@ impl Lowerer<'_> {
             return Err(Error::at(ErrorKind::Declaration, span, msg));
         }
         if self.def_index.contains_key(name) {
-            return Err(Error::at(ErrorKind::Declaration, span, format!("`{name}` is defined twice")));
+            return Err(Error::at(
+                ErrorKind::Declaration,
+                span,
+                format!("`{name}` is defined twice"),
+            ));
         }
         let id = self.expr(e)?;
         self.defs.push((name.to_string(), id));
@@ -269,23 +345,40 @@ impl Lowerer<'_> {
             return Ok(id);
         }
         if self.dim_names.contains_key(name) && !self.index.contains_key(name) {
-            return Err(Error::at(ErrorKind::UnknownName, span.clone(), format!("`{name}` is a dimension, not a value"))
-                .with_label("dimensions can only appear in declarations"));
+            return Err(Error::at(
+                ErrorKind::UnknownName,
+                span.clone(),
+                format!("`{name}` is a dimension, not a value"),
+            )
+            .with_label("dimensions can only appear in declarations"));
         }
         let input = match self.index.get(name) {
             Some(&i) => i,
             None if name == "I" => {
                 let d = self.fresh();
-                return Ok(self.push(Math::Var(Symbol::from("I")), Some(d), Sh { rows: d, cols: d }));
+                return Ok(self.push(
+                    Math::Var(Symbol::from("I")),
+                    Some(d),
+                    Sh { rows: d, cols: d },
+                ));
             }
             None => {
                 let one = self.u.one();
                 let shape = if is_greek(name) {
-                    Sh { rows: one, cols: one }
+                    Sh {
+                        rows: one,
+                        cols: one,
+                    }
                 } else if name.chars().next().is_some_and(|c| c.is_uppercase()) {
-                    Sh { rows: self.fresh(), cols: self.fresh() }
+                    Sh {
+                        rows: self.fresh(),
+                        cols: self.fresh(),
+                    }
                 } else {
-                    Sh { rows: self.fresh(), cols: one }
+                    Sh {
+                        rows: self.fresh(),
+                        cols: one,
+                    }
                 };
                 self.add_input(name, span.clone(), shape, Structure::General, false)
             }
@@ -298,7 +391,14 @@ impl Lowerer<'_> {
         match &e.kind {
             ExprKind::Num(r) => {
                 let one = self.u.one();
-                Ok(self.push(Math::Num(*r), None, Sh { rows: one, cols: one }))
+                Ok(self.push(
+                    Math::Num(*r),
+                    None,
+                    Sh {
+                        rows: one,
+                        cols: one,
+                    },
+                ))
             }
             ExprKind::Name(n) => self.name(n, &e.span),
             ExprKind::Neg(a) => {
@@ -345,7 +445,12 @@ impl Lowerer<'_> {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => "not a function of the language".to_string(),
             };
-            return Err(Error::at(ErrorKind::UnknownFunction, fspan.clone(), format!("unknown function `{f}`")).with_label(label));
+            return Err(Error::at(
+                ErrorKind::UnknownFunction,
+                fspan.clone(),
+                format!("unknown function `{f}`"),
+            )
+            .with_label(label));
         }
         if args.len() != 1 {
             return Err(Error::at(
@@ -366,9 +471,15 @@ impl Lowerer<'_> {
         let a = self.expr(x)?;
         let node = if f == "diag" {
             let s = self.shapes[a].clone();
-            if self.u.is_one(&s.cols) { Math::DiagM(Self::id(a)) } else { Math::DiagV(Self::id(a)) }
+            if self.u.is_one(&s.cols) {
+                Math::DiagM(Self::id(a))
+            } else {
+                Math::DiagV(Self::id(a))
+            }
         } else {
-            ops::function(f).map(|c| c(Self::id(a))).ok_or_else(|| Error::new(ErrorKind::Internal, "function table"))?
+            ops::function(f)
+                .map(|c| c(Self::id(a)))
+                .ok_or_else(|| Error::new(ErrorKind::Internal, "function table"))?
         };
         self.op(node, &[a], e, &[x])
     }
@@ -383,12 +494,28 @@ impl Lowerer<'_> {
 
     fn describe(&mut self, s: &IShape) -> String {
         let (r, c) = (self.u.label(s.rows), self.u.label(s.cols));
-        if self.u.is_one(&s.rows) && self.u.is_one(&s.cols) { "a scalar".to_string() } else { format!("{r}×{c}") }
+        if self.u.is_one(&s.rows) && self.u.is_one(&s.cols) {
+            "a scalar".to_string()
+        } else {
+            format!("{r}×{c}")
+        }
     }
 
-    fn mismatch(&mut self, node: &Math, m: Mismatch, e: &Expr, operands: &[&Expr], shapes: &[IShape]) -> Error {
+    fn mismatch(
+        &mut self,
+        node: &Math,
+        m: Mismatch,
+        e: &Expr,
+        operands: &[&Expr],
+        shapes: &[IShape],
+    ) -> Error {
         let whole = short(&self.src[e.span.clone()]);
-        let text = |i: usize| operands.get(i).map(|o| short(&self.src[o.span.clone()])).unwrap_or_default();
+        let text = |i: usize| {
+            operands
+                .get(i)
+                .map(|o| short(&self.src[o.span.clone()]))
+                .unwrap_or_default()
+        };
         let (t0, t1) = (text(0), text(1));
         let d0 = shapes.first().map(|s| self.describe(s)).unwrap_or_default();
         let d1 = shapes.get(1).map(|s| self.describe(s)).unwrap_or_default();
@@ -396,25 +523,48 @@ impl Lowerer<'_> {
         let (msg, label) = match (m, node) {
             (Mismatch::Inner, _) => {
                 let rows = self.u.label(shapes[1].rows);
-                (format!("{whole}: {t0} is {d0} but {t1} has {rows} rows"), "the inner dimensions of this product differ".to_string())
+                (
+                    format!("{whole}: {t0} is {d0} but {t1} has {rows} rows"),
+                    "the inner dimensions of this product differ".to_string(),
+                )
             }
-            (Mismatch::Same, _) => {
-                (format!("{whole}: {t0} is {d0} but {t1} is {d1}"), "the shapes must match, or one side be a scalar".to_string())
-            }
-            (Mismatch::Scalar(0), Math::Pow(_)) => {
-                (format!("{whole}: ^ raises a scalar to a power, but {t0} is {d0}"), "use .^ for an elementwise power".to_string())
-            }
-            (Mismatch::Scalar(_), Math::Div(_)) => {
-                (format!("{whole}: {t1} is {d1}, and / divides by a scalar"), "use ./ for elementwise division".to_string())
-            }
-            (Mismatch::Scalar(_), _) => (format!("{whole}: the exponent {t1} is {d1}, not a scalar"), "here".to_string()),
+            (Mismatch::Same, _) => (
+                format!("{whole}: {t0} is {d0} but {t1} is {d1}"),
+                "the shapes must match, or one side be a scalar".to_string(),
+            ),
+            (Mismatch::Scalar(0), Math::Pow(_)) => (
+                format!("{whole}: ^ raises a scalar to a power, but {t0} is {d0}"),
+                "use .^ for an elementwise power".to_string(),
+            ),
+            (Mismatch::Scalar(_), Math::Div(_)) => (
+                format!("{whole}: {t1} is {d1}, and / divides by a scalar"),
+                "use ./ for elementwise division".to_string(),
+            ),
+            (Mismatch::Scalar(_), _) => (
+                format!("{whole}: the exponent {t1} is {d1}, not a scalar"),
+                "here".to_string(),
+            ),
             (Mismatch::Square(_), _) => {
-                let f = if matches!(node, Math::Inv(_)) { "the inverse" } else { fname.as_str() };
-                (format!("{whole}: {f} needs a square matrix, but {t0} is {d0}"), "not square".to_string())
+                let f = if matches!(node, Math::Inv(_)) {
+                    "the inverse"
+                } else {
+                    fname.as_str()
+                };
+                (
+                    format!("{whole}: {f} needs a square matrix, but {t0} is {d0}"),
+                    "not square".to_string(),
+                )
             }
             (Mismatch::Vector(_), _) => {
-                let f = if matches!(node, Math::DiagM(_) | Math::DiagV(_)) { "diag" } else { fname.as_str() };
-                (format!("{whole}: {f} needs a column vector, but {t0} is {d0}"), "not a column vector".to_string())
+                let f = if matches!(node, Math::DiagM(_) | Math::DiagV(_)) {
+                    "diag"
+                } else {
+                    fname.as_str()
+                };
+                (
+                    format!("{whole}: {f} needs a column vector, but {t0} is {d0}"),
+                    "not a column vector".to_string(),
+                )
             }
         };
         Error::at(ErrorKind::Shape, e.span.clone(), msg).with_label(label)
@@ -457,7 +607,11 @@ impl Lowerer<'_> {
             };
             map.push(id);
         }
-        let defs = self.defs.iter().map(|(n, i)| (n.clone(), map[*i])).collect();
+        let defs = self
+            .defs
+            .iter()
+            .map(|(n, i)| (n.clone(), map[*i]))
+            .collect();
         Ok(Model {
             objective: map[objective],
             graph,

@@ -26,7 +26,8 @@ pub fn eval_program(program: &str, point: &Point) -> Value {
     let m = matgrad::parse_program(program).unwrap_or_else(|e| panic!("{program}: {e}"));
     let mut p = point.clone();
     p.values.retain(|k, _| m.input(k.as_str()).is_some());
-    matgrad::numeric::check::value_at(&m.graph.expr, m.objective, &p).unwrap_or_else(|e| panic!("{program}: {e}"))
+    matgrad::numeric::check::value_at(&m.graph.expr, m.objective, &p)
+        .unwrap_or_else(|e| panic!("{program}: {e}"))
 }
 
 /// A random point for a model.
@@ -55,7 +56,14 @@ pub fn ascii_program(g: &Gradient, input: &str, var: &str) -> String {
 
 /// Finite differences of the model's objective.
 pub fn fd(model: &Model, p: &Point, var: &str) -> Value {
-    matgrad::numeric::check::finite_difference(&model.graph.expr, model.objective, p, Symbol::from(var), 1e-6).expect("fd")
+    matgrad::numeric::check::finite_difference(
+        &model.graph.expr,
+        model.objective,
+        p,
+        Symbol::from(var),
+        1e-6,
+    )
+    .expect("fd")
 }
 
 /// Operations (non-leaf nodes) in the last expression and definitions of a program.

@@ -1,0 +1,210 @@
+//! The command line: outputs and error messages, snapshot-tested (insta).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn run(args: &[&str], stdin: Option<&str>) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_matgrad"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("matgrad runs");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    format!(
+        "exit {}\n--- stdout\n{stdout}--- stderr\n{stderr}",
+        out.status.code().unwrap_or(-1)
+    )
+}
+
+fn temp(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("matgrad-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p.display().to_string()
+}
+
+#[test]
+fn language_examples() {
+    let cases: &[(&str, &[&str])] = &[
+        ("autoencoder", &["0.5*norm2(W'*W*x - x)", "--wrt", "W"]),
+        ("quadratic", &["x'*A*x", "--wrt", "x"]),
+        ("logdet", &["logdet(X)", "--wrt", "X"]),
+        ("nls", &["0.25*norm2(y - (A*x).^2)", "--wrt", "x"]),
+        (
+            "scalars",
+            &[
+                "x1, x2, x3 : scalar; (x1*x2*sin(x3) + exp(x1*x2))/x3",
+                "--wrt",
+                "x1",
+                "--wrt",
+                "x2",
+                "--wrt",
+                "x3",
+            ],
+        ),
+        (
+            "gplvm-latex",
+            &[
+                "X : N x q\nalpha, beta, D : scalar\nK = alpha*X*X' + I/beta\n-D/2*logdet(K)",
+                "--wrt",
+                "X",
+                "--format",
+                "latex",
+            ],
+        ),
+        (
+            "autoencoder-ascii",
+            &["0.5*norm2(W'*W*x - x)", "--wrt", "W", "--format", "ascii"],
+        ),
+        ("no-wrt-prints-problem", &["x'*A*x"]),
+        (
+            "flops",
+            &[
+                "W : m x n; x : n; 0.5*norm2(W'*W*x - x)",
+                "--wrt",
+                "W",
+                "--cost",
+                "flops",
+                "--dims",
+                "m=100,n=50",
+            ],
+        ),
+    ];
+    for (name, args) in cases {
+        insta::assert_snapshot!(*name, run(args, None));
+    }
+}
+
+#[test]
+fn input_from_file_and_stdin() {
+    let f = temp("p.mg", "A : n x n\nx : n\nx'*A*x\n");
+    insta::assert_snapshot!("file", run(&["-f", &f, "--wrt", "x"], None));
+    insta::assert_snapshot!("stdin", run(&["-", "--wrt", "x"], Some("x'*A*x")));
+}
+
+#[test]
+fn json_at_a_point() {
+    let f = temp(
+        "s.mg",
+        "x1, x2, x3 : scalar\n(x1*x2*sin(x3) + exp(x1*x2))/x3\n",
+    );
+    let p = temp("s.json", r#"{"x1": 1, "x2": 1.5, "x3": 2}"#);
+    let out = run(
+        &["-f", &f, "--wrt", "x2", "--at", &p, "--format", "json"],
+        None,
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        out.split("--- stdout\n")
+            .nth(1)
+            .unwrap()
+            .split("--- stderr")
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        (json["value"].as_f64().unwrap() - 2.9228).abs() < 1e-4,
+        "{json}"
+    );
+    assert!(
+        (json["gradient"]["x2"].as_f64().unwrap() - 2.6955).abs() < 1e-4,
+        "{json}"
+    );
+    insta::assert_snapshot!("json-scalars", out);
+    let f = temp(
+        "g.mg",
+        "X : N x q\nY : N x p\nalpha, beta : scalar\nK = alpha*X*X' + I/beta\n-0.5*tr(inv(K)*Y*Y')\n",
+    );
+    let p = temp(
+        "g.json",
+        r#"{"X": [[1, 0], [0, 1], [1, 1]], "Y": [[1], [2], [0.5]], "alpha": 0.5, "beta": 2}"#,
+    );
+    insta::assert_snapshot!(
+        "json-gplvm",
+        run(
+            &["-f", &f, "--wrt", "X", "--at", &p, "--format", "json"],
+            None
+        )
+    );
+}
+
+#[test]
+fn errors_point_at_the_input() {
+    let seed =
+        "x, y : 2\nW1 : 2 x 3\nW2 : 3 x 3\nW3 : 3 x 2\n0.5*norm2(y - W3*relu(W2*relu(W1*x)))\n";
+    let f = temp("bad.mg", seed);
+    let cases: &[(&str, Vec<&str>)] = &[
+        ("err-stated-dims", vec!["-f", &f, "--wrt", "W1"]),
+        ("err-syntax", vec!["x'*A*(x + ", "--wrt", "x"]),
+        ("err-unknown-function", vec!["trace(A)", "--wrt", "A"]),
+        ("err-arity", vec!["tr(A, B)", "--wrt", "A"]),
+        ("err-nonscalar", vec!["A*x", "--wrt", "x"]),
+        (
+            "err-add-shapes",
+            vec!["A : 2 x 3; B : 3 x 2; tr(A + B)", "--wrt", "A"],
+        ),
+        ("err-pow-vector", vec!["x : n; sum(x^2)", "--wrt", "x"]),
+        ("err-not-square", vec!["A : m x n; logdet(A)", "--wrt", "A"]),
+        ("err-wrt-missing", vec!["x'*A*x", "--wrt", "z"]),
+        ("err-bad-number", vec!["1e999*x'*x", "--wrt", "x"]),
+        (
+            "err-dimension-as-value",
+            vec!["x : n; n*sum(x)", "--wrt", "x"],
+        ),
+    ];
+    for (name, args) in cases {
+        insta::assert_snapshot!(*name, run(args, None));
+    }
+}
+
+#[test]
+fn bad_points_are_input_errors() {
+    let f = temp("q.mg", "A : n x n\nx : n\nx'*A*x\n");
+    let bad = temp("bad.json", r#"{"A": [[1, 2], [3, 4]], "x": [1, 2, 3]}"#);
+    insta::assert_snapshot!(
+        "err-point-shape",
+        run(
+            &["-f", &f, "--wrt", "x", "--at", &bad, "--format", "json"],
+            None
+        )
+    );
+    let missing = temp("missing.json", r#"{"A": [[1, 2], [3, 4]]}"#);
+    insta::assert_snapshot!(
+        "err-point-missing",
+        run(&["-f", &f, "--wrt", "x", "--at", &missing], None)
+    );
+    let junk = temp("junk.json", "{not json");
+    insta::assert_snapshot!(
+        "err-point-json",
+        run(&["-f", &f, "--wrt", "x", "--at", &junk], None)
+    );
+}
+
+#[test]
+fn check_flag_reports_agreement() {
+    let out = run(
+        &[
+            "X : N x q; Y : N x p; alpha, beta : scalar; K = alpha*X*X' + I/beta; -0.5*tr(inv(K)*Y*Y')",
+            "--wrt",
+            "X",
+            "--check",
+        ],
+        None,
+    );
+    assert!(out.starts_with("exit 0"), "{out}");
+    assert!(out.contains("check ∂/∂X: ok"), "{out}");
+}
