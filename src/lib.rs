@@ -6,7 +6,7 @@
 //!
 //! ```
 //! let g = matgrad::gradient("W : m x n; x : n; 0.5*norm2(W'*W*x - x)", &["W"]).unwrap();
-//! assert_eq!(g.print(matgrad::Notation::Ascii), "K = W'*W*x - x\ndW = W*(x*K' + K*x')");
+//! assert_eq!(g.print(matgrad::Notation::Ascii), "k = W'*W*x - x\ndW = W*(k*x' + x*k')");
 //!
 //! let model = matgrad::parse_problem("A : n x n; x : n; x'*A*x").unwrap();
 //! assert_eq!(model.inputs.len(), 2);
