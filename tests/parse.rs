@@ -33,7 +33,7 @@ fn constructs_parse_with_their_shapes() {
             "x",
             "n×1",
         ),
-        ("norm(x) + norm2(A)", "A", "n×m"),
+        ("norm(x) + norm2(A)", "A", "m×p"),
         ("L = tr(A); L", "A", "n×n"),
     ];
     for (src, name, shape) in cases {
