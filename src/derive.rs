@@ -298,7 +298,10 @@ fn name_common(d: &mut Derivation, taken: &mut HashSet<String>, facts: &HashMap<
             .max_by(|a, b| a.0.size().cmp(&b.0.size()).then_with(|| b.0.cmp(a.0)))
             .map(|(t, _)| (*t).clone());
         let Some(best) = best else { return };
-        let Some(shape) = shape_of_tree(&best, facts, &d.defs) else {
+        let mut vars: HashMap<Symbol, Shape> =
+            facts.iter().map(|(s, f)| (*s, f.shape.clone())).collect();
+        vars.extend(d.defs.iter().map(|x| (x.name, x.shape.clone())));
+        let Ok(shape) = typed_tree(vars, &best).map(|(g, r)| g.shape(r)) else {
             return;
         };
         let name = fresh_name(&shape, taken);
@@ -316,24 +319,22 @@ fn name_common(d: &mut Derivation, taken: &mut HashSet<String>, facts: &HashMap<
     }
 }
 
-/// The shape of a tree over inputs and helpers.
-pub fn shape_of_tree(
-    t: &Tree,
-    facts: &HashMap<Symbol, Facts>,
-    defs: &[Definition],
-) -> Option<Shape> {
-    let mut vars: HashMap<Symbol, Shape> =
-        facts.iter().map(|(s, f)| (*s, f.shape.clone())).collect();
-    for d in defs {
-        vars.insert(d.name, d.shape.clone());
-    }
+/// A tree as a shaped graph over symbols of known shapes (for shapes, printing, evaluation).
+pub fn typed_tree(vars: HashMap<Symbol, Shape>, t: &Tree) -> Result<(Graph, Id)> {
     let mut g = Graph::new(vars);
     let e = t.to_expr();
-    let mut last = None;
+    let mut map: Vec<Id> = Vec::with_capacity(e.as_ref().len());
     for n in e.as_ref() {
-        last = Some(g.add(n.clone()).ok()?);
+        let mut n = n.clone();
+        for c in n.children_mut() {
+            *c = map[usize::from(*c)];
+        }
+        map.push(g.add(n)?);
     }
-    last.map(|l| g.shape(l))
+    let root = *map
+        .last()
+        .ok_or_else(|| Error::new(ErrorKind::Internal, "empty expression"))?;
+    Ok((g, root))
 }
 
 /// Puts back inline the helpers (not the user's names) used at most once, and drops unused ones.
@@ -376,20 +377,7 @@ impl Derivation {
 
     /// A tree as a shaped graph (for printing and evaluation).
     pub fn typed(&self, model: &Model, t: &Tree) -> Result<(Graph, Id)> {
-        let mut g = Graph::new(self.symbol_shapes(model));
-        let e = t.to_expr();
-        let mut map: Vec<Id> = Vec::with_capacity(e.as_ref().len());
-        for n in e.as_ref() {
-            let mut n = n.clone();
-            for c in n.children_mut() {
-                *c = map[usize::from(*c)];
-            }
-            map.push(g.add(n)?);
-        }
-        let root = *map
-            .last()
-            .ok_or_else(|| Error::new(ErrorKind::Internal, "empty expression"))?;
-        Ok((g, root))
+        typed_tree(self.symbol_shapes(model), t)
     }
 
     /// A tree in a notation.

@@ -61,14 +61,7 @@ fn canonical_display(expr: &str, helpers: &[(String, String)]) -> String {
 fn seed_gradients_match_textbook() {
     let mut checked = 0;
     for pr in seeds() {
-        let name = pr["name"].as_str().unwrap();
-        let input = pr["input"].as_str().unwrap();
-        let wrt: Vec<&str> = pr["wrt"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let (name, input, wrt) = case(&pr);
         if pr.get("error").is_some() {
             let e = matgrad::gradient(input, &wrt).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{name}");
@@ -132,13 +125,7 @@ fn seed_displays_match() {
         let Some(display) = pr.get("display") else {
             continue;
         };
-        let input = pr["input"].as_str().unwrap();
-        let wrt: Vec<&str> = pr["wrt"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let (_, input, wrt) = case(&pr);
         let g = matgrad::gradient(input, &wrt).unwrap();
         for (var, want) in display.as_table().unwrap() {
             let want = want.as_str().unwrap();
@@ -200,14 +187,7 @@ fn seed_closed_forms_are_short() {
         if pr.get("error").is_some() {
             continue;
         }
-        let name = pr["name"].as_str().unwrap();
-        let input = pr["input"].as_str().unwrap();
-        let wrt: Vec<&str> = pr["wrt"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let (name, input, wrt) = case(&pr);
         let g = matgrad::gradient(input, &wrt).unwrap();
         for var in &wrt {
             let ours = ops_count(&ascii_program(&g, input, var));

@@ -2,10 +2,10 @@
 //! elementwise functions (exp, log, sin, cos, tanh, sqrt, abs, sign, sigmoid,
 //! relu, step, softplus, swish), each with its derivative.
 
-use egg::Id;
+use egg::{Id, Language};
 
 use super::linalg::zip;
-use super::{Build, DimAlgebra, Mismatch, Sh, Value, broadcast, require_scalar};
+use super::{Build, DimAlgebra, Mismatch, Sh, Value, binary, broadcast, require_scalar};
 use crate::error::Result;
 use crate::ir::{Graph, Math};
 use crate::rational::Rational;
@@ -109,14 +109,7 @@ pub(super) fn vjp(
     let mut b = Build { g };
     let b = &mut b;
     let r = match *node {
-        Math::Hadamard([x, y]) => binary(
-            b,
-            x,
-            y,
-            active,
-            |b| hadamard_part(b, adj, y),
-            |b| hadamard_part(b, adj, x),
-        ),
+        Math::Hadamard([x, y]) => binary(b, x, y, active, |b| b.had(adj, y), |b| b.had(adj, x)),
         Math::EDiv([x, y]) => binary(
             b,
             x,
@@ -182,37 +175,6 @@ pub(super) fn vjp(
         }
     };
     Some(r)
-}
-
-use egg::Language;
-
-fn binary(
-    b: &mut Build,
-    x: Id,
-    y: Id,
-    active: &dyn Fn(Id) -> bool,
-    fx: impl FnOnce(&mut Build) -> Result<Id>,
-    fy: impl FnOnce(&mut Build) -> Result<Id>,
-) -> Result<Vec<(Id, Id)>> {
-    let mut v = Vec::new();
-    if active(x) {
-        let c = fx(b)?;
-        v.push((x, sum_if_broadcast(b, x, c)?));
-    }
-    if active(y) {
-        let c = fy(b)?;
-        v.push((y, sum_if_broadcast(b, y, c)?));
-    }
-    Ok(v)
-}
-
-fn sum_if_broadcast(b: &mut Build, operand: Id, c: Id) -> Result<Id> {
-    b.unbroadcast(operand, c)
-}
-
-/// adj ∘ other, but ⟨adj, other⟩ is built directly when the result is summed anyway.
-fn hadamard_part(b: &mut Build, adj: Id, other: Id) -> Result<Id> {
-    b.had(adj, other)
 }
 
 /// d(x^k) = k x^(k−1) dx, with the exponent folded when it is a number.

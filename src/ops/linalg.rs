@@ -3,7 +3,7 @@
 
 use egg::Id;
 
-use super::{Build, DimAlgebra, Mismatch, Sh, Value, broadcast, is_scalar, require_square};
+use super::{Build, DimAlgebra, Mismatch, Sh, Value, binary, broadcast, is_scalar, require_square};
 use crate::error::Result;
 use crate::ir::{Graph, Math};
 
@@ -151,15 +151,7 @@ pub(super) fn vjp(
 ) -> Option<Result<Vec<(Id, Id)>>> {
     let mut b = Build { g };
     let r = match *node {
-        Math::Add([x, y]) => (|| {
-            let mut v = Vec::new();
-            for c in [x, y] {
-                if active(c) {
-                    v.push((c, b.unbroadcast(c, adj)?));
-                }
-            }
-            Ok(v)
-        })(),
+        Math::Add([x, y]) => binary(&mut b, x, y, active, |_| Ok(adj), |_| Ok(adj)),
         Math::Neg(x) => b.neg(adj).map(|n| vec![(x, n)]),
         Math::Mul([x, y]) => mul_vjp(&mut b, x, y, adj, active),
         Math::Transpose(x) => b.t(adj).map(|t| vec![(x, t)]),

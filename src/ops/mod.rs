@@ -265,6 +265,28 @@ pub const FUNCTION_NAMES: &[&str] = &[
     "logsumexp",
 ];
 
+/// The adjoints of the active operands of a broadcasting binary operation:
+/// `fx`/`fy` build each contribution, summed when that operand was a broadcast scalar.
+pub(crate) fn binary(
+    b: &mut Build,
+    x: Id,
+    y: Id,
+    active: &dyn Fn(Id) -> bool,
+    fx: impl FnOnce(&mut Build) -> Result<Id>,
+    fy: impl FnOnce(&mut Build) -> Result<Id>,
+) -> Result<Vec<(Id, Id)>> {
+    let mut v = Vec::new();
+    if active(x) {
+        let c = fx(b)?;
+        v.push((x, b.unbroadcast(x, c)?));
+    }
+    if active(y) {
+        let c = fy(b)?;
+        v.push((y, b.unbroadcast(y, c)?));
+    }
+    Ok(v)
+}
+
 /// Helpers shared by the families for building adjoint expressions.
 pub(crate) struct Build<'a> {
     pub g: &'a mut Graph,

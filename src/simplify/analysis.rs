@@ -189,31 +189,37 @@ fn positive(eg: &MathEGraph, node: &Math) -> bool {
     }
 }
 
+/// The shape of `node` from the shapes of its children's classes (and the facts of symbols).
+pub fn node_shape(eg: &MathEGraph, node: &Math) -> Option<Shape> {
+    let child_shapes: Option<Vec<Shape>> = node
+        .children()
+        .iter()
+        .map(|c| eg[*c].data.shape.clone())
+        .collect();
+    let vars: HashMap<Symbol, Shape> = match node {
+        Math::Var(s) => eg
+            .analysis
+            .facts
+            .get(s)
+            .map(|f| HashMap::from([(*s, f.shape.clone())]))
+            .unwrap_or_default(),
+        _ => HashMap::new(),
+    };
+    // `I`'s child is a dimension leaf, which has no shape: its rule reads the dimension instead.
+    resolved_shape(node, &vars, &child_shapes.unwrap_or_default(), |id| {
+        eg[id].data.dim.clone()
+    })
+}
+
 impl Analysis<Math> for MathAnalysis {
     type Data = Data;
 
     fn make(eg: &mut MathEGraph, node: &Math, _id: Id) -> Data {
-        let child_shapes: Option<Vec<Shape>> = node
-            .children()
-            .iter()
-            .map(|c| eg[*c].data.shape.clone())
-            .collect();
         let dim = match node {
             Math::Dim(d) => Some(d.0.clone()),
             _ => None,
         };
-        let vars: HashMap<Symbol, Shape> = match node {
-            Math::Var(s) => eg
-                .analysis
-                .facts
-                .get(s)
-                .map(|f| HashMap::from([(*s, f.shape.clone())]))
-                .unwrap_or_default(),
-            _ => HashMap::new(),
-        };
-        let shape = resolved_shape(node, &vars, &child_shapes.unwrap_or_default(), |id| {
-            eg[id].data.dim.clone()
-        });
+        let shape = node_shape(eg, node);
         let sym = |id: &Id| eg[*id].data.symmetric;
         let scalar = |id: &Id| eg[*id].data.is_scalar();
         let symmetric = shape.as_ref().is_some_and(Shape::is_scalar)

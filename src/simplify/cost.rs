@@ -95,11 +95,7 @@ pub fn node_flops(node: &Math, out: (f64, f64), child: &dyn Fn(usize) -> (f64, f
 impl CostFunction<Math> for Flops<'_> {
     type Cost = f64;
     fn cost<C: FnMut(Id) -> f64>(&mut self, node: &Math, mut costs: C) -> f64 {
-        let out = self.dims(
-            &self.egraph[self.egraph.lookup(node.clone()).unwrap_or(Id::from(0))]
-                .data
-                .shape,
-        );
+        let out = self.dims(&super::analysis::node_shape(self.egraph, node));
         let kids: Vec<(f64, f64)> = node
             .children()
             .iter()

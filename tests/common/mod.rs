@@ -14,6 +14,21 @@ pub fn seeds() -> Vec<toml::Value> {
     v["problem"].as_array().expect("problems").clone()
 }
 
+/// A seed problem's name, input and variables.
+pub fn case(pr: &toml::Value) -> (&str, &str, Vec<&str>) {
+    let wrt = pr["wrt"]
+        .as_array()
+        .expect("wrt")
+        .iter()
+        .map(|v| v.as_str().expect("name"))
+        .collect();
+    (
+        pr["name"].as_str().expect("name"),
+        pr["input"].as_str().expect("input"),
+        wrt,
+    )
+}
+
 /// The input without its last statement (the objective).
 pub fn declarations(input: &str) -> String {
     let t = input.trim_end();
