@@ -128,6 +128,9 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
         Format::Json => json_output(&grad, point.as_ref(), args.hessian)?,
         f => {
             let mut s = grad.print(notation(f)) + "\n";
+            if args.hessian {
+                s += &hessian_text(&grad, notation(f), point.as_ref())?;
+            }
             if args.cost == CostModel::Flops {
                 s += &matgrad::flops_report(&grad, &flops_sizes);
             }
@@ -149,6 +152,32 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
         stderr,
         code,
     })
+}
+
+fn hessian_text(grad: &Gradient, n: Notation, point: Option<&Point>) -> Result<String> {
+    let mut s = String::new();
+    let f = grad
+        .model
+        .objective_name
+        .clone()
+        .unwrap_or_else(|| "f".into());
+    for h in matgrad::hessian::hessians(grad)? {
+        let v = matgrad::print::name(&h.var, n);
+        let body = h.show(grad, n);
+        s += &match n {
+            Notation::Ascii => format!("d2{} = {body}\n", h.var),
+            Notation::Latex => format!("\\frac{{\\partial^2 {f}}}{{\\partial {v}^2}} = {body}\n"),
+            Notation::Unicode => format!("∂²{f}/∂{v}² = {body}\n"),
+        };
+        if let Some(p) = point {
+            let val = h.evaluate(grad, p)?;
+            let rows: Vec<Vec<f64>> = (0..val.nrows())
+                .map(|i| val.row(i).iter().copied().collect())
+                .collect();
+            s += &format!("hessian {} = {}\n", h.var, json!(rows));
+        }
+    }
+    Ok(s)
 }
 
 fn problem_only(args: &Args, model: &Model, point: Option<&Point>) -> Result<String> {

@@ -72,6 +72,19 @@ fn language_examples() {
         ),
         ("no-wrt-prints-problem", &["x'*A*x"]),
         (
+            "hessian",
+            &[
+                "A : m x n; x : n; y : m; 0.25*norm2(y - (A*x).^2)",
+                "--wrt",
+                "x",
+                "--hessian",
+            ],
+        ),
+        (
+            "hessian-matrix-refused",
+            &["sum(W*x)", "--wrt", "W", "--hessian"],
+        ),
+        (
             "flops",
             &[
                 "W : m x n; x : n; 0.5*norm2(W'*W*x - x)",
@@ -125,6 +138,21 @@ fn json_at_a_point() {
         "{json}"
     );
     insta::assert_snapshot!("json-scalars", out);
+    let h = run(
+        &[
+            "-f",
+            &f,
+            "--wrt",
+            "x2",
+            "--at",
+            &p,
+            "--format",
+            "json",
+            "--hessian",
+        ],
+        None,
+    );
+    insta::assert_snapshot!("json-hessian", h);
     let f = temp(
         "g.mg",
         "X : N x q\nY : N x p\nalpha, beta : scalar\nK = alpha*X*X' + I/beta\n-0.5*tr(inv(K)*Y*Y')\n",

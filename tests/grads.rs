@@ -210,3 +210,93 @@ fn seed_closed_forms_are_short() {
     let text = report.join("\n");
     assert!(!text.contains("TOO LONG"), "{text}");
 }
+
+#[test]
+fn seed_hessians_match_textbook() {
+    let mut checked = 0;
+    for pr in seeds() {
+        let Some(hess) = pr.get("hessian") else {
+            continue;
+        };
+        let (name, input, wrt) = case(&pr);
+        let g = matgrad::gradient(input, &wrt).unwrap();
+        let hs = matgrad::hessian::hessians(&g).unwrap();
+        for h in &hs {
+            let want_src = format!(
+                "{}\n{}",
+                declarations(input),
+                hess[h.var.as_str()].as_str().unwrap()
+            );
+            for seed in 0..3 {
+                let p = point(&g.model, seed);
+                let ours = h.evaluate(&g, &p).unwrap();
+                let want = eval_program(&want_src, &p);
+                assert!(
+                    rel(&ours, &want) <= 1e-8,
+                    "{name} d²/d{}²: {ours} vs {want}",
+                    h.var
+                );
+                // Central differences of the gradient, column by column.
+                let x = p.values[&egg::Symbol::from(h.var.as_str())].clone();
+                for j in 0..x.nrows() {
+                    let (mut pp, mut pm) = (p.clone(), p.clone());
+                    let mut xp = x.clone();
+                    xp[(j, 0)] += 1e-6;
+                    let mut xm = x.clone();
+                    xm[(j, 0)] -= 1e-6;
+                    pp.values.insert(egg::Symbol::from(h.var.as_str()), xp);
+                    pm.values.insert(egg::Symbol::from(h.var.as_str()), xm);
+                    let gp = g.derivation.evaluate(&g.model, &pp).unwrap()[0].clone();
+                    let gm = g.derivation.evaluate(&g.model, &pm).unwrap()[0].clone();
+                    let col = (gp - gm) / 2e-6;
+                    let ours_col = ours.columns(j, 1).into_owned();
+                    assert!(
+                        rel(&ours_col, &col) <= 1e-5,
+                        "{name}: column {j} vs finite differences"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 6);
+}
+
+#[test]
+fn hessians_of_more_problems() {
+    // (problem, variable, Hessian as a matgrad program over the same declarations)
+    let cases = [
+        (
+            "x : n; logsumexp(x)",
+            "x",
+            "diag(softmax(x)) - softmax(x)*softmax(x)'",
+        ),
+        (
+            "x : n; A : n x n; 0.5*x'*A*x + sum(exp(x))",
+            "x",
+            "0.5*(A + A') + diag(exp(x))",
+        ),
+        ("x : n; norm2(x)^2", "x", "8*x*x' + 4*norm2(x)*I"),
+        ("a, b : scalar; a^3*b + sin(a)", "a", "6*a*b - sin(a)"),
+        (
+            "x : n; y : n; sum(log(1 + exp(-y .* x)))",
+            "x",
+            "diag(y.^2 .* sigmoid(-y .* x) .* (1 - sigmoid(-y .* x)))",
+        ),
+    ];
+    for (src, var, want) in cases {
+        let g = matgrad::gradient(src, &[var]).unwrap_or_else(|e| panic!("{src}: {e}"));
+        let h = &matgrad::hessian::hessians(&g).unwrap_or_else(|e| panic!("{src}: {e}"))[0];
+        for seed in 0..3 {
+            let p = point(&g.model, seed);
+            let ours = h.evaluate(&g, &p).unwrap();
+            let theirs = eval_program(&format!("{}\n{want}", declarations(src)), &p);
+            let theirs = if theirs.shape() == (1, 1) && ours.shape() != (1, 1) {
+                ours.map(|_| theirs[(0, 0)])
+            } else {
+                theirs
+            };
+            assert!(rel(&ours, &theirs) <= 1e-8, "{src}: {ours} vs {theirs}");
+        }
+    }
+}

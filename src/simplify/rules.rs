@@ -37,6 +37,7 @@ pub const RULE_FILES: &[(&str, &str)] = &[
         "rules/elementwise.rules",
         include_str!("../../rules/elementwise.rules"),
     ),
+    ("rules/diag.rules", include_str!("../../rules/diag.rules")),
 ];
 
 /// A side condition on a pattern variable.
@@ -240,6 +241,7 @@ pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> 
                 if let Math::Dim(d) = n {
                     (None, Some(d.0.clone()))
                 } else {
+                    // `I`'s dimension child has no shape; its rule reads the dimension.
                     let kids: Option<Vec<Shape>> = n
                         .children()
                         .iter()
@@ -247,7 +249,9 @@ pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> 
                         .collect();
                     let vars = std::collections::HashMap::new();
                     (
-                        resolved_shape(n, &vars, &kids?, |id| shapes[usize::from(id)].1.clone()),
+                        resolved_shape(n, &vars, &kids.unwrap_or_default(), |id| {
+                            shapes[usize::from(id)].1.clone()
+                        }),
                         None,
                     )
                 }
