@@ -64,12 +64,18 @@ pub struct Derivation {
 /// coefficients made of scalar inputs only (they must stay visible to the
 /// monomial folding of the simplifier).
 fn trivial(g: &Graph, id: Id) -> bool {
-    let leaf = |i: Id| matches!(g.node(i), Math::Var(_) | Math::Num(_));
     match g.node(id) {
         Math::Var(_) | Math::Num(_) | Math::Dim(_) | Math::Eye(_) => true,
-        Math::Transpose(a) | Math::Neg(a) | Math::Inv(a) => leaf(*a),
+        // −yᵀ, X⁻ᵀ: a name under transposes, negations and inverses.
+        Math::Transpose(a) | Math::Neg(a) | Math::Inv(a) => {
+            trivial(g, *a) && !g.shape(*a).is_scalar() || leaf(g, *a)
+        }
         _ => g.shape(id).is_scalar() && scalar_coefficient(g, id),
     }
+}
+
+fn leaf(g: &Graph, id: Id) -> bool {
+    matches!(g.node(id), Math::Var(_) | Math::Num(_))
 }
 
 fn scalar_coefficient(g: &Graph, id: Id) -> bool {
@@ -287,21 +293,28 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
 
 /// Names subexpressions of at least five nodes that occur more than once in the results.
 fn name_common(d: &mut Derivation, taken: &mut HashSet<String>, facts: &HashMap<Symbol, Facts>) {
-    for _ in 0..6 {
+    for _ in 0..8 {
+        // Occurrences in the results and inside the new helpers' definitions (not the user's).
         let mut count: HashMap<&Tree, usize> = HashMap::new();
         for t in d.exprs.iter().flatten() {
             t.visit(&mut |s| *count.entry(s).or_default() += 1);
         }
+        for def in d.defs.iter().filter(|x| !x.user) {
+            for k in &def.tree.kids {
+                k.visit(&mut |s| *count.entry(s).or_default() += 1);
+            }
+        }
         let best = count
             .iter()
-            .filter(|(t, n)| **n >= 2 && t.size() >= 5)
+            .filter(|(t, n)| **n >= 2 && t.size() >= 4)
             .max_by(|a, b| a.0.size().cmp(&b.0.size()).then_with(|| b.0.cmp(a.0)))
             .map(|(t, _)| (*t).clone());
         let Some(best) = best else { return };
         let mut vars: HashMap<Symbol, Shape> =
             facts.iter().map(|(s, f)| (*s, f.shape.clone())).collect();
         vars.extend(d.defs.iter().map(|x| (x.name, x.shape.clone())));
-        let Ok(shape) = typed_tree(vars, &best).map(|(g, r)| g.shape(r)) else {
+        let typed = typed_tree(vars, &best);
+        let Ok(shape) = typed.map(|(g, r)| g.shape(r)) else {
             return;
         };
         let name = fresh_name(&shape, taken);
@@ -310,12 +323,24 @@ fn name_common(d: &mut Derivation, taken: &mut HashSet<String>, facts: &HashMap<
         for t in d.exprs.iter_mut().flatten() {
             *t = t.replace(&best, &leaf);
         }
-        d.defs.push(Definition {
-            name,
-            tree: best,
-            user: false,
-            shape,
-        });
+        // The new helper goes right before the first definition that uses it.
+        let mut at = d.defs.len();
+        for (i, def) in d.defs.iter_mut().enumerate().filter(|(_, x)| !x.user) {
+            let replaced = def.tree.replace(&best, &leaf);
+            if replaced != def.tree {
+                at = at.min(i);
+                def.tree = replaced;
+            }
+        }
+        d.defs.insert(
+            at,
+            Definition {
+                name,
+                tree: best,
+                user: false,
+                shape,
+            },
+        );
     }
 }
 

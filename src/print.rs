@@ -331,6 +331,19 @@ impl<'a> Printer<'a> {
             match &self.expr[id] {
                 Math::Neg(a) => return (true, self.at(*a, SUM + 1)),
                 Math::Num(r) if r.numer() < 0 => return (true, self.num(&r.neg()).0),
+                // (−c)·x reads as the subtraction of c·x.
+                Math::Mul([a, b]) => {
+                    if let Math::Num(r) = &self.expr[*a]
+                        && r.numer() < 0
+                        && (self.name)(*a).is_none()
+                    {
+                        let c = r.neg();
+                        if c == Rational::ONE {
+                            return (true, self.at(*b, SUM + 1));
+                        }
+                        return (true, self.join(&self.num(&c).0, true, *b));
+                    }
+                }
                 _ => {}
             }
         }
@@ -357,50 +370,53 @@ impl<'a> Printer<'a> {
         (s, SUM)
     }
 
-    fn product(&self, a: Id, b: Id) -> (String, u8) {
+    /// A factor of a product: parentheses where precedence needs them; nested products
+    /// need none in unicode and LaTeX (a product is associative) unless the order is shown.
+    fn factor(&self, id: Id, right: bool) -> String {
         if self.notation == Notation::Ascii {
-            return (format!("{}*{}", self.at(a, PROD), self.at(b, NEG)), PROD);
+            return self.at(id, if right { NEG } else { PROD });
         }
-        // Unicode and LaTeX juxtapose; a product is associative, so nested products need
-        // no parentheses unless the evaluation order is asked for.
-        let side = |id: Id, right: bool| -> String {
-            let (s, l) = self.go(id);
-            let nested = matches!(self.expr[id], Math::Mul(_)) && (self.name)(id).is_none();
-            let keep = nested && self.show_order;
-            if l >= NEG && !(right && l == NEG) && !keep || (nested && !keep) {
-                s
-            } else {
-                self.paren(&s)
-            }
-        };
-        let (l, r) = (side(a, false), side(b, true));
-        if self.notation == Notation::Latex {
-            return (format!("{l} {r}"), PROD);
+        let (s, l) = self.go(id);
+        let nested = matches!(self.expr[id], Math::Mul(_)) && (self.name)(id).is_none();
+        if nested && !self.show_order || l > NEG || (l == NEG && !right) {
+            s
+        } else {
+            self.paren(&s)
+        }
+    }
+
+    fn product(&self, a: Id, b: Id) -> (String, u8) {
+        let l = self.factor(a, false);
+        (self.join(&l, (self.scalar)(a), b), PROD)
+    }
+
+    /// `l` times node `b`: `l*b` in ASCII, juxtaposed otherwise, with a space or a dot
+    /// where the two would run together (`W1 x`, `2·3`, `αD K⁻¹X`).
+    fn join(&self, l: &str, l_scalar: bool, b: Id) -> String {
+        let r = self.factor(b, true);
+        match self.notation {
+            Notation::Ascii => return format!("{l}*{r}"),
+            Notation::Latex => return format!("{l} {r}"),
+            Notation::Unicode => {}
         }
         let last = l.chars().last().unwrap_or(' ');
         let first = r.chars().next().unwrap_or(' ');
-        let sep = if (last.is_ascii_digit() && first.is_alphanumeric())
+        let number = l.chars().all(|c| c.is_ascii_digit() || c == '.');
+        let sep = if last.is_ascii_digit() && first.is_ascii_digit() {
+            "·"
+        } else if (last.is_ascii_digit() && !number && first.is_alphanumeric())
             || (last.is_alphanumeric() && first.is_ascii_digit())
-            || (last.is_ascii_digit() && first == '(')
-            || ((self.scalar)(a)
+            || (l_scalar
+                && !number
                 && !(self.scalar)(b)
                 && l.chars().count() > 1
                 && first != '('
                 && last != ')')
         {
-            if last.is_ascii_digit() && !first.is_ascii_digit() && first != '(' {
-                ""
-            } else {
-                " "
-            }
+            " "
         } else {
             ""
         };
-        let sep = if last.is_ascii_digit() && first.is_ascii_digit() {
-            "·"
-        } else {
-            sep
-        };
-        (format!("{l}{sep}{r}"), PROD)
+        format!("{l}{sep}{r}")
     }
 }

@@ -14,31 +14,83 @@ pub struct Compact<'a> {
     pub egraph: &'a MathEGraph,
 }
 
+/// The cost of a compact form: its weighted operation count, and what its top
+/// node is, so that a parent can prefer some writings of equal length.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct CompactCost {
+    /// Weighted operations (the part that decides).
+    pub total: f64,
+    /// The top node scales a matrix by a scalar (`sA`, or `−sA`).
+    pub scaled: bool,
+    /// The top node is a product of two non-scalars.
+    pub product: bool,
+    /// The top node is a negation.
+    pub negated: bool,
+}
+
 impl CostFunction<Math> for Compact<'_> {
-    type Cost = f64;
-    fn cost<C: FnMut(Id) -> f64>(&mut self, node: &Math, mut costs: C) -> f64 {
+    type Cost = CompactCost;
+    fn cost<C: FnMut(Id) -> CompactCost>(&mut self, node: &Math, mut costs: C) -> CompactCost {
         let scalar = |id: &Id| self.egraph[*id].data.is_scalar();
+        let constant = |id: &Id| {
+            self.egraph[*id]
+                .data
+                .mono
+                .as_ref()
+                .is_some_and(|m| m.powers.is_empty())
+        };
         let own = match node {
             Math::Dim(_) => 0.0,
             // A scalar written after a matrix reads worse than in front of it.
             Math::Mul([a, b]) if scalar(b) && !scalar(a) => 1.01,
-            // Gather scalars in front: prefer (αD)(K⁻¹X) to α(K⁻¹(DX)).
-            Math::Mul([a, b])
-                if scalar(a)
-                    && !scalar(b)
-                    && self.egraph[*b]
-                        .nodes
-                        .iter()
-                        .any(|n| matches!(n, Math::Var(_))) =>
+            // One coefficient in front, not nested scalings: (αD)(K⁻¹X), not D(α(K⁻¹X)).
+            Math::Mul([a, b]) if scalar(a) && !scalar(b) && costs(*b).scaled => 1.02,
+            // Scalars in front of a product, not inside its right factor: α(K⁻¹X), not K⁻¹(αX).
+            Math::Mul([a, b]) | Math::Hadamard([a, b])
+                if !scalar(a) && (costs(*b).scaled || costs(*a).scaled) =>
             {
-                1.005
+                1.02
             }
+            // Products nest to the left, as they are read (and printed without parentheses).
+            Math::Mul([a, b]) if !scalar(a) && costs(*b).product => 1.001,
+            // Transposes sit on names (Yᵀ, K⁻ᵀ), not on products: YYᵀ rather than (K⁻¹Y)(K⁻¹Y)ᵀ.
+            Math::Transpose(a)
+                if !self.egraph[*a]
+                    .nodes
+                    .iter()
+                    .any(|n| matches!(n, Math::Var(_) | Math::Inv(_))) =>
+            {
+                1.01
+            }
+            // A sign goes in front of a product, not inside it: −αDK⁻¹X, not αD(−K⁻¹X).
+            Math::Mul([a, b]) | Math::Hadamard([a, b])
+                if costs(*a).negated || costs(*b).negated =>
+            {
+                1.02
+            }
+            // A + A is 2A.
+            Math::Add([a, b]) if a == b => 1.1,
+            // A negative number is a sign and a number.
+            Math::Num(r) if r.numer() < 0 => 2.0,
             Math::Num(r) if !r.is_integer() => 1.05,
-            Math::Div(_) => 1.1,
+            // Numbers lead a product: 2α, not α2.
+            Math::Mul([a, b]) if constant(b) && !constant(a) => 1.1,
             Math::Hadamard(_) => 1.02,
             _ => 1.0,
         };
-        node.fold(own, |acc, c| acc + costs(c))
+        let total = node.fold(own, |acc, c| acc + costs(c).total);
+        let (scaled, product) = match node {
+            Math::Mul([a, b]) => (scalar(a) && !scalar(b), !scalar(a) && !scalar(b)),
+            Math::Neg(a) => (costs(*a).scaled, false),
+            _ => (false, false),
+        };
+        let negated = matches!(node, Math::Neg(_));
+        CompactCost {
+            total,
+            scaled,
+            product,
+            negated,
+        }
     }
 }
 

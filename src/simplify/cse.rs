@@ -21,7 +21,8 @@ impl Tree {
     pub fn from_expr(expr: &RecExpr<Math>, root: Id) -> Tree {
         let node = &expr[root];
         Tree {
-            op: node.clone(),
+            // The operation's child ids index `expr`; zero them so that equal trees compare equal.
+            op: node.clone().map_children(|_| Id::from(0)),
             kids: node
                 .children()
                 .iter()

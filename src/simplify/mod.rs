@@ -35,14 +35,17 @@ pub struct Limits {
     pub nodes: usize,
     /// Wall-clock time.
     pub time: Duration,
+    /// Stop once the cost of every root has not improved for this many iterations.
+    pub patience: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            iterations: 22,
+            iterations: 40,
             nodes: 20_000,
             time: Duration::from_secs(5),
+            patience: 4,
         }
     }
 }
@@ -60,6 +63,8 @@ pub struct Stats {
     pub limit: Option<String>,
     /// Rules whose union the shape guard refused (a rule bug if ever non-empty).
     pub refused: Vec<String>,
+    /// Rule applications in the last iteration, most first (what kept the runner going).
+    pub last_applied: Vec<(String, usize)>,
 }
 
 struct RuleSet {
@@ -72,6 +77,55 @@ static RULES: LazyLock<std::result::Result<RuleSet, crate::Error>> = LazyLock::n
         rewrites: rules::rewrites(&specs)?,
     })
 });
+
+const CONVERGED: &str = "converged";
+
+/// Best extraction cost of each root.
+fn root_costs(eg: &MathEGraph, roots: &[Id], cost: &CostKind) -> Vec<f64> {
+    match cost {
+        CostKind::Compact => {
+            let ex = Extractor::new(eg, cost::Compact { egraph: eg });
+            roots.iter().map(|r| ex.find_best_cost(*r).total).collect()
+        }
+        CostKind::Flops(sizes) => {
+            let ex = Extractor::new(
+                eg,
+                cost::Flops {
+                    egraph: eg,
+                    sizes,
+                    default: 10.0,
+                },
+            );
+            roots.iter().map(|r| ex.find_best_cost(*r)).collect()
+        }
+    }
+}
+
+/// A runner hook that stops once no root's best cost has improved for `patience`
+/// iterations: the rules that keep firing then only add equivalent forms.
+fn converged_hook(
+    cost: CostKind,
+    patience: usize,
+) -> impl FnMut(&mut Runner<Math, MathAnalysis>) -> std::result::Result<(), String> + 'static {
+    let mut best: Vec<f64> = Vec::new();
+    let mut stale = 0;
+    move |runner| {
+        let now = root_costs(&runner.egraph, &runner.roots, &cost);
+        let improved =
+            best.len() != now.len() || now.iter().zip(&best).any(|(n, b)| *n < *b - 1e-9);
+        if improved {
+            best = now;
+            stale = 0;
+        } else {
+            stale += 1;
+        }
+        if stale >= patience {
+            Err(CONVERGED.to_string())
+        } else {
+            Ok(())
+        }
+    }
+}
 
 /// Simplifies several expressions together (they share one e-graph) and extracts each.
 pub fn simplify(
@@ -88,13 +142,15 @@ pub fn simplify(
     let mut runner = Runner::<Math, MathAnalysis>::new(analysis)
         .with_iter_limit(limits.iterations)
         .with_node_limit(limits.nodes)
-        .with_time_limit(limits.time);
+        .with_time_limit(limits.time)
+        .with_hook(converged_hook(cost.clone(), limits.patience));
     for e in exprs {
         runner = runner.with_expr(e);
     }
     let runner = runner.run(&set.rewrites);
     let limit = match &runner.stop_reason {
         Some(StopReason::Saturated) | None => None,
+        Some(StopReason::Other(r)) if r == CONVERGED => None,
         Some(r) => Some(format!("{r:?}")),
     };
     let eg = &runner.egraph;
@@ -119,7 +175,19 @@ pub fn simplify(
     let mut refused = eg.analysis.refused.clone();
     refused.sort();
     refused.dedup();
+    let mut last_applied: Vec<(String, usize)> = runner
+        .iterations
+        .last()
+        .map(|it| {
+            it.applied
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect()
+        })
+        .unwrap_or_default();
+    last_applied.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let stats = Stats {
+        last_applied,
         iterations: runner.iterations.len(),
         nodes: eg.total_number_of_nodes(),
         classes: eg.number_of_classes(),
