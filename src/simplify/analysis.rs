@@ -82,6 +82,8 @@ pub struct Data {
     pub positive: bool,
     /// The scalar monomial this class equals, if any.
     pub mono: Option<Mono>,
+    /// The class holds a name or the inverse of one (what a transpose may sit on: Yᵀ, K⁻ᵀ).
+    pub named: bool,
 }
 
 impl Data {
@@ -241,12 +243,14 @@ impl Analysis<Math> for MathAnalysis {
                 n => crate::ops::is_elementwise(n) && n.children().iter().all(sym),
             };
         let mono = mono_of(eg, node, &shape);
+        let named = matches!(node, Math::Var(_) | Math::Inv(_));
         Data {
             positive: positive(eg, node),
             shape,
             dim,
             symmetric,
             mono,
+            named,
         }
     }
 
@@ -269,6 +273,12 @@ impl Analysis<Math> for MathAnalysis {
             to.mono = from.mono;
             changed_to = true;
         } else if to.mono.is_some() && from.mono.is_none() {
+            changed_from = true;
+        }
+        if !to.named && from.named {
+            to.named = true;
+            changed_to = true;
+        } else if to.named && !from.named {
             changed_from = true;
         }
         if to.shape.is_none() && from.shape.is_some() {

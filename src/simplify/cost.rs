@@ -54,14 +54,7 @@ impl CostFunction<Math> for Compact<'_> {
             // Products nest to the left, as they are read (and printed without parentheses).
             Math::Mul([a, b]) if !scalar(a) && costs(*b).product => 1.001,
             // Transposes sit on names (Yᵀ, K⁻ᵀ), not on products: YYᵀ rather than (K⁻¹Y)(K⁻¹Y)ᵀ.
-            Math::Transpose(a)
-                if !self.egraph[*a]
-                    .nodes
-                    .iter()
-                    .any(|n| matches!(n, Math::Var(_) | Math::Inv(_))) =>
-            {
-                1.01
-            }
+            Math::Transpose(a) if !self.egraph[*a].data.named => 1.01,
             // A sign goes in front of a product, not inside it: −αDK⁻¹X, not αD(−K⁻¹X).
             Math::Mul([a, b]) | Math::Hadamard([a, b])
                 if costs(*a).negated || costs(*b).negated =>

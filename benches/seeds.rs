@@ -1,0 +1,40 @@
+//! Release-mode derivation of each seed problem, from the problem text to the
+//! printed answer (parse, shapes, reverse mode, e-graph, helpers, printing).
+//! `cargo bench --bench seeds`; the README's table comes from this.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn seeds(c: &mut Criterion) {
+    let text = include_str!("../tests/data/seeds.toml");
+    let v: toml::Value = toml::from_str(text).expect("seeds.toml parses");
+    let mut group = c.benchmark_group("derive");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(300));
+    for pr in v["problem"].as_array().expect("problems") {
+        if pr.get("error").is_some() {
+            continue;
+        }
+        let name = pr["name"].as_str().expect("name");
+        let input = pr["input"].as_str().expect("input");
+        let wrt: Vec<&str> = pr["wrt"]
+            .as_array()
+            .expect("wrt")
+            .iter()
+            .map(|x| x.as_str().expect("var"))
+            .collect();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let g = matgrad::gradient(black_box(input), black_box(&wrt)).expect("derives");
+                black_box(g.print(matgrad::Notation::Unicode))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, seeds);
+criterion_main!(benches);
