@@ -123,7 +123,12 @@ fn choose_helpers(model: &Model, adj: &Adjoints) -> Vec<Id> {
     let mut out: Vec<Id> = refs
         .iter()
         .filter(|(id, n)| **n >= 2 && !trivial(g, **id))
-        .map(|(id, _)| *id)
+        // A transpose is not worth a name: name what it transposes (Kᵀ, not K = (…)ᵀ).
+        .map(|(id, _)| match g.node(*id) {
+            Math::Transpose(a) => *a,
+            _ => *id,
+        })
+        .filter(|id| !trivial(g, *id))
         .collect();
     // The inverse of a named term reads best as it is: K⁻¹, not a new name.
     out.retain(|id| !matches!(g.node(*id), Math::Inv(a) if model.def_name(*a).is_some()));

@@ -7,56 +7,6 @@ mod common;
 use common::*;
 use matgrad::Notation;
 
-/// Removes spaces and sorts the terms of every sum, at every depth of parentheses.
-fn normalize(s: &str) -> String {
-    let s: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .replace('−', "-");
-    fn group(chars: &[char], i: &mut usize) -> String {
-        let mut terms: Vec<String> = Vec::new();
-        let mut cur = String::new();
-        while *i < chars.len() {
-            let c = chars[*i];
-            *i += 1;
-            match c {
-                '(' => {
-                    let inner = group(chars, i);
-                    cur.push('(');
-                    cur.push_str(&inner);
-                    cur.push(')');
-                }
-                ')' => break,
-                '+' | '-' if !cur.is_empty() => {
-                    terms.push(std::mem::take(&mut cur));
-                    if c == '-' {
-                        cur.push('-');
-                    }
-                }
-                _ => cur.push(c),
-            }
-        }
-        terms.push(cur);
-        terms.sort();
-        terms.join("+")
-    }
-    let chars: Vec<char> = s.chars().collect();
-    group(&chars, &mut 0)
-}
-
-/// Renames the helper terms of a display (`... where K = ..., M = ...`) to `#1`, `#2`, ...
-fn canonical_display(expr: &str, helpers: &[(String, String)]) -> String {
-    let mut text = expr.to_string();
-    for (n, d) in helpers {
-        text += &format!(" where {n} = {d}");
-    }
-    for (i, (n, _)) in helpers.iter().enumerate() {
-        text = text.replace(n.as_str(), &format!("#{i}"));
-    }
-    normalize(&text)
-}
-
 #[test]
 fn seed_gradients_match_textbook() {
     let mut checked = 0;
@@ -136,12 +86,7 @@ fn seed_displays_match() {
                 }
                 None => (want.to_string(), vec![]),
             };
-            let own: Vec<String> = g.model.defs.iter().map(|(n, _)| n.clone()).collect();
-            let helpers: Vec<(String, String)> = g
-                .definitions(Notation::Unicode)
-                .into_iter()
-                .filter(|(n, _)| !own.contains(n))
-                .collect();
+            let helpers = new_helpers(&g);
             let got = g.expression(var, Notation::Unicode).unwrap();
             assert_eq!(
                 canonical_display(&got, &helpers),

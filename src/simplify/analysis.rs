@@ -105,17 +105,37 @@ pub struct MathAnalysis {
 /// The e-graph type of the simplifier.
 pub type MathEGraph = EGraph<Math, MathAnalysis>;
 
+/// True when the classes `x` and `y` are transposes of each other (a node `T(y)` in
+/// x's class, `T(x)` in y's, or either looked up).
+fn transposes(eg: &MathEGraph, x: Id, y: Id) -> bool {
+    let (x, y) = (eg.find(x), eg.find(y));
+    let holds_t = |c: Id, of: Id| {
+        eg[c]
+            .nodes
+            .iter()
+            .any(|n| matches!(n, Math::Transpose(t) if eg.find(*t) == of))
+    };
+    holds_t(x, y)
+        || holds_t(y, x)
+        || eg
+            .lookup(Math::Transpose(x))
+            .is_some_and(|t| eg.find(t) == y)
+}
+
 fn sym_product(eg: &MathEGraph, a: Id, b: Id) -> bool {
-    // A·Aᵀ and Aᵀ·A are symmetric; so is A·S·Aᵀ for symmetric S.
-    let ta = eg.lookup(Math::Transpose(a)).map(|t| eg.find(t));
-    let tb = eg.lookup(Math::Transpose(b)).map(|t| eg.find(t));
-    if ta == Some(eg.find(b)) || tb == Some(eg.find(a)) {
+    // A·Aᵀ and Aᵀ·A are symmetric; so is A·S·Aᵀ for symmetric S, in either nesting.
+    if transposes(eg, a, b) {
         return true;
     }
-    eg[b].nodes.iter().any(|n| match n {
-        Math::Mul([s, t]) => eg[*s].data.symmetric && ta == Some(eg.find(*t)),
+    let right = eg[b].nodes.iter().any(|n| match n {
+        Math::Mul([s, t]) => eg[*s].data.symmetric && transposes(eg, a, *t),
         _ => false,
-    })
+    });
+    let left = eg[a].nodes.iter().any(|n| match n {
+        Math::Mul([t, s]) => eg[*s].data.symmetric && transposes(eg, *t, b),
+        _ => false,
+    });
+    right || left
 }
 
 fn mono_of(eg: &MathEGraph, node: &Math, shape: &Option<Shape>) -> Option<Mono> {

@@ -106,3 +106,62 @@ fn count(m: &Model, id: egg::Id, seen: &mut std::collections::HashSet<egg::Id>, 
         count(m, *c, seen, n);
     }
 }
+
+/// Removes spaces and sorts the terms of every sum, at every depth of parentheses.
+pub fn normalize(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .replace('−', "-");
+    fn group(chars: &[char], i: &mut usize) -> String {
+        let mut terms: Vec<String> = Vec::new();
+        let mut cur = String::new();
+        while *i < chars.len() {
+            let c = chars[*i];
+            *i += 1;
+            match c {
+                '(' => {
+                    let inner = group(chars, i);
+                    cur.push('(');
+                    cur.push_str(&inner);
+                    cur.push(')');
+                }
+                ')' => break,
+                '+' | '-' if !cur.is_empty() => {
+                    terms.push(std::mem::take(&mut cur));
+                    if c == '-' {
+                        cur.push('-');
+                    }
+                }
+                _ => cur.push(c),
+            }
+        }
+        terms.push(cur);
+        terms.sort();
+        terms.join("+")
+    }
+    let chars: Vec<char> = s.chars().collect();
+    group(&chars, &mut 0)
+}
+
+/// Renames the helper terms of a display (`... where K = ..., M = ...`) to `#1`, `#2`, ...
+pub fn canonical_display(expr: &str, helpers: &[(String, String)]) -> String {
+    let mut text = expr.to_string();
+    for (n, d) in helpers {
+        text += &format!(" where {n} = {d}");
+    }
+    for (i, (n, _)) in helpers.iter().enumerate() {
+        text = text.replace(n.as_str(), &format!("#{i}"));
+    }
+    normalize(&text)
+}
+
+/// The helper terms of a gradient that the problem itself does not define, in unicode.
+pub fn new_helpers(g: &Gradient) -> Vec<(String, String)> {
+    let own: Vec<String> = g.model.defs.iter().map(|(n, _)| n.clone()).collect();
+    g.definitions(Notation::Unicode)
+        .into_iter()
+        .filter(|(n, _)| !own.contains(n))
+        .collect()
+}
