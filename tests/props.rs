@@ -113,7 +113,7 @@ impl Gen {
             7 => format!("({u})*({w})'"),
             8 => format!("tanh({m})"),
             9 => format!("({m})/({a}^2 + 1)"),
-            _ => format!("C*C'"),
+            _ => "C*C'".to_string(),
         }
     }
 }
