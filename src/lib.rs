@@ -12,6 +12,16 @@
 //! assert_eq!(model.inputs.len(), 2);
 //! assert_eq!(model.input("A").unwrap().shape.to_string(), "n×n");
 //! ```
+//!
+//! Evaluating at a point (the JSON of `--at`):
+//!
+//! ```
+//! let g = matgrad::gradient("A : n x n; x : n; x'*A*x", &["x"]).unwrap();
+//! assert_eq!(g.expression("x", matgrad::Notation::Unicode).unwrap(), "(A + Aᵀ)x");
+//! let point = g.point(r#"{"A": [[1, 2], [3, 4]], "x": [1, 1]}"#).unwrap();
+//! let grad = g.evaluate(&point).unwrap();
+//! assert_eq!(grad[0].as_slice(), &[7.0, 13.0]); // (A + Aᵀ)x
+//! ```
 #![warn(missing_docs)]
 
 pub mod autodiff;
@@ -137,6 +147,16 @@ pub fn gradient_with(model: Model, wrt: &[&str], opts: &Options) -> Result<Gradi
 }
 
 impl Gradient {
+    /// A point for this problem from point-file JSON (checked against the shapes).
+    pub fn point(&self, json: &str) -> Result<numeric::Point> {
+        numeric::point::bind(&self.model, numeric::point::parse_json(json)?)
+    }
+
+    /// The value of each gradient at a point, in the order of the variables.
+    pub fn evaluate(&self, point: &numeric::Point) -> Result<Vec<ops::Value>> {
+        self.derivation.evaluate(&self.model, point)
+    }
+
     /// The gradient of `var` in a notation (`0` when the objective does not depend on it).
     pub fn expression(&self, var: &str, notation: Notation) -> Option<String> {
         let d = &self.derivation;

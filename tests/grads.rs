@@ -231,3 +231,26 @@ fn hessians_of_more_problems() {
         }
     }
 }
+
+#[test]
+fn a_hit_bound_still_gives_a_correct_answer() {
+    let src = "X : N x q\nY : N x p\nalpha, beta, D : scalar\nK = alpha*X*X' + I/beta\n-D/2*logdet(K) - 0.5*tr(inv(K)*Y*Y')";
+    let model = matgrad::parse_problem(src).unwrap();
+    let mut opts = matgrad::Options::default();
+    opts.limits.iterations = 2;
+    let g = matgrad::gradient_with(model, &["X", "alpha"], &opts).unwrap();
+    assert!(
+        g.derivation
+            .stats
+            .limit
+            .as_deref()
+            .is_some_and(|l| l.contains("IterationLimit")),
+        "{:?}",
+        g.derivation.stats
+    );
+    let p = point(&g.model, 4);
+    let ours = g.derivation.evaluate(&g.model, &p).unwrap();
+    for (i, v) in ["X", "alpha"].iter().enumerate() {
+        assert!(rel(&ours[i], &fd(&g.model, &p, v)) <= 1e-5, "d/d{v}");
+    }
+}
