@@ -268,12 +268,13 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
         );
         d.tree = Tree::from_root(&e);
     }
+    let twins = sign_twins(&mut defs, &mut facts, &mut taken);
     let roots: Vec<Id> = adj.grads.iter().filter_map(|(_, r)| *r).collect();
     let exprs = to_exprs(g, &roots, &leaves, false);
     let (simplified, stats) = if opts.raw {
         (exprs, Stats::default())
     } else {
-        simplify::simplify(&exprs, &facts, &opts.cost, &opts.limits)?
+        simplify::simplify(&exprs, &facts, &twins, &opts.cost, &opts.limits)?
     };
     let mut trees = simplified.iter().map(Tree::from_root);
     let exprs: Vec<Option<Tree>> = adj
@@ -294,6 +295,53 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
     }
     inline_single_use(&mut d);
     Ok(d)
+}
+
+/// A difference helper u = a − b gets a twin ū = b − a, and the e-graph is told ū = −u,
+/// so that extraction can pick the sign a textbook writes (W₃V₄ − y rather than
+/// −(y − W₃V₄)). The twin that ends up unused is dropped with the other unused helpers.
+fn sign_twins(
+    defs: &mut Vec<Definition>,
+    facts: &mut HashMap<Symbol, Facts>,
+    taken: &mut HashSet<String>,
+) -> Vec<(RecExpr<Math>, RecExpr<Math>)> {
+    let node = |op: Math, kids: Vec<Tree>| Tree { op, kids };
+    let zero = Id::from(0);
+    let mut equalities = Vec::new();
+    let mut added = Vec::new();
+    for d in defs.iter().filter(|d| !d.user) {
+        let (Math::Add(_), [a, nb]) = (&d.tree.op, d.tree.kids.as_slice()) else {
+            continue;
+        };
+        let (Math::Neg(_), [b]) = (&nb.op, nb.kids.as_slice()) else {
+            continue;
+        };
+        let name = fresh_name(&d.shape, taken);
+        taken.insert(name.to_string());
+        let tree = node(
+            Math::Add([zero, zero]),
+            vec![b.clone(), node(Math::Neg(zero), vec![a.clone()])],
+        );
+        let symmetric = facts.get(&d.name).is_some_and(|f| f.symmetric);
+        facts.insert(
+            name,
+            Facts {
+                shape: d.shape.clone(),
+                symmetric,
+                positive: false,
+            },
+        );
+        let negated = node(Math::Neg(zero), vec![Tree::var(d.name)]);
+        equalities.push((Tree::var(name).to_expr(), negated.to_expr()));
+        added.push(Definition {
+            name,
+            tree,
+            user: false,
+            shape: d.shape.clone(),
+        });
+    }
+    defs.extend(added);
+    equalities
 }
 
 /// Names subexpressions of at least five nodes that occur more than once in the results.

@@ -364,7 +364,7 @@ fn simplify_one(grad: &Gradient, g: &Graph, h: Id) -> Result<Tree> {
         })
         .collect();
     let e = g.extract(h);
-    let (mut r, _) = simplify::simplify(&[e], &facts, &CostKind::Compact, &Limits::default())?;
+    let (mut r, _) = simplify::simplify(&[e], &facts, &[], &CostKind::Compact, &Limits::default())?;
     Ok(Tree::from_root(&r.remove(0)))
 }
 

@@ -128,9 +128,13 @@ fn converged_hook(
 }
 
 /// Simplifies several expressions together (they share one e-graph) and extracts each.
+///
+/// `equalities` are known facts about the leaf symbols (e.g. `ū = −u` for a helper and
+/// its negated twin), unioned before the rules run, so extraction can pick either side.
 pub fn simplify(
     exprs: &[RecExpr<Math>],
     facts: &HashMap<Symbol, Facts>,
+    equalities: &[(RecExpr<Math>, RecExpr<Math>)],
     cost: &CostKind,
     limits: &Limits,
 ) -> Result<(Vec<RecExpr<Math>>, Stats)> {
@@ -139,7 +143,14 @@ pub fn simplify(
         facts: facts.clone(),
         refused: Vec::new(),
     };
-    let mut runner = Runner::<Math, MathAnalysis>::new(analysis)
+    let mut egraph = MathEGraph::new(analysis);
+    for (a, b) in equalities {
+        let (ia, ib) = (egraph.add_expr(a), egraph.add_expr(b));
+        egraph.union(ia, ib);
+    }
+    egraph.rebuild();
+    let mut runner = Runner::<Math, MathAnalysis>::default()
+        .with_egraph(egraph)
         .with_iter_limit(limits.iterations)
         .with_node_limit(limits.nodes)
         .with_time_limit(limits.time)

@@ -38,6 +38,10 @@ pub const RULE_FILES: &[(&str, &str)] = &[
         include_str!("../../rules/elementwise.rules"),
     ),
     ("rules/diag.rules", include_str!("../../rules/diag.rules")),
+    (
+        "rules/reduce.rules",
+        include_str!("../../rules/reduce.rules"),
+    ),
 ];
 
 /// A side condition on a pattern variable.
