@@ -93,7 +93,7 @@ impl Gen {
             10 => format!("softmax({u})"),
             11 => format!("diag({m})"),
             12 => format!("cos({u})"),
-            13 => format!("relu({u}) + abs({w})"),
+            13 => format!("relu({u}) + abs({w}) + step({u}) .* {w}"),
             _ => format!("({u}).^2"),
         }
     }
@@ -112,7 +112,7 @@ impl Gen {
             6 => format!("diag({u})"),
             7 => format!("({u})*({w})'"),
             8 => format!("tanh({m})"),
-            9 => format!("({m})/({a}^2 + 1)"),
+            9 => format!("({m})/({a}^2 + 1) + {a}*I"),
             _ => "C*C'".to_string(),
         }
     }
