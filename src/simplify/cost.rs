@@ -77,7 +77,12 @@ impl CostFunction<Math> for Compact<'_> {
             Math::Neg(a) => (costs(*a).scaled, false),
             _ => (false, false),
         };
-        let negated = matches!(node, Math::Neg(_));
+        // A sign at the front: −a, (−a)/s, (−a)b.
+        let negated = match node {
+            Math::Neg(_) => true,
+            Math::Div([a, _]) | Math::Mul([a, _]) => costs(*a).negated,
+            _ => false,
+        };
         CompactCost {
             total,
             scaled,
