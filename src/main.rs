@@ -9,6 +9,20 @@ mod cli;
 mod run;
 
 fn main() -> ExitCode {
+    // The passes are recursive; a large stack keeps deep (but allowed) inputs safe.
+    let worker = std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(real_main);
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("error: internal error (please report it)");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn real_main() -> ExitCode {
     let args = match cli::Args::try_parse() {
         Ok(a) => a,
         Err(e) => {

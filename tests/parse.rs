@@ -114,6 +114,28 @@ fn seed_problems_parse_and_evaluate() {
     }
 }
 
+/// Parses, differentiates with respect to every input, prints in every notation, and
+/// evaluates at a random point: any of it may fail, none of it may panic.
+fn whole_pipeline(src: &str) {
+    let Ok(model) = matgrad::parse_problem(src) else {
+        return;
+    };
+    let _ = model.print(Notation::Unicode);
+    let names: Vec<String> = model.inputs.iter().map(|i| i.name.clone()).collect();
+    let wrt: Vec<&str> = names.iter().map(String::as_str).collect();
+    let p = common::point(&model, 1);
+    let _ = model.value_at(&p);
+    let Ok(g) = matgrad::gradient(src, &wrt) else {
+        return;
+    };
+    for n in [Notation::Unicode, Notation::Ascii, Notation::Latex] {
+        let _ = g.print(n);
+    }
+    let _ = g.evaluate(&p);
+    let _ = g.derivation.evaluate_raw(&p);
+    let _ = matgrad::hessian::hessians(&g);
+}
+
 fn expr_strategy() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("x".to_string()),
@@ -157,7 +179,27 @@ proptest! {
         Just("="), Just("K"), Just(","), Just("scalar"), Just("ᵀ"), Just("⁻¹"), Just("I"), Just("1e-3"), Just("./"),
     ], 0..25)) {
         let s = tokens.concat();
-        let _ = matgrad::parse_problem(&s);
+        whole_pipeline(&s);
+    }
+
+    #[test]
+    fn well_formed_soups_never_panic(parts in proptest::collection::vec(prop_oneof![
+        Just("x"), Just("A"), Just("alpha"), Just("2"), Just("y"), Just("I"), Just("S"),
+    ], 1..6), ops in proptest::collection::vec(prop_oneof![
+        Just("+"), Just("-"), Just("*"), Just(".*"), Just("./"), Just("/"), Just("^"), Just(".^"),
+    ], 5), fs in proptest::collection::vec(prop_oneof![
+        Just(""), Just("tr"), Just("sum"), Just("inv"), Just("logdet"), Just("det"), Just("diag"), Just("softmax"),
+        Just("logsumexp"), Just("norm"), Just("norm2"), Just("exp"), Just("log"), Just("sqrt"), Just("relu"),
+    ], 6)) {
+        let mut e = String::new();
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                e.push_str(ops[i - 1]);
+            }
+            e.push_str(&format!("{}({p}{})", fs[i], if i % 2 == 1 { "'" } else { "" }));
+        }
+        whole_pipeline(&format!("S : spd n x n; {}({e})", fs[5]));
+        whole_pipeline(&e);
     }
 
     #[test]
@@ -185,4 +227,26 @@ proptest! {
             prop_assert!(common::rel(&ours[i], &fdv) <= 1e-5, "{}: vs finite differences {:e}", src, common::rel(&ours[i], &fdv));
         }
     }
+}
+
+#[test]
+fn deep_inputs_are_refused_or_handled_on_a_default_stack() {
+    let deep = format!("{}x{}", "(".repeat(10_000), ")".repeat(10_000));
+    let e = matgrad::parse_problem(&format!("sum({deep})")).unwrap_err();
+    assert!(e.message.contains("nests more than 256"), "{}", e.message);
+    let negs = format!("sum({}x)", "-".repeat(5_000));
+    assert!(matgrad::parse_problem(&negs).is_err());
+    let long = vec!["x'*x"; 600].join(" + ");
+    assert!(
+        matgrad::parse_problem(&long)
+            .unwrap_err()
+            .message
+            .contains("512 operations deep")
+    );
+    // The deepest nesting allowed goes through every pass on a test thread's stack.
+    let chain = format!("sum({}x{})", "tanh(".repeat(250), ")".repeat(250));
+    let g = matgrad::gradient(&chain, &["x"]).unwrap();
+    let _ = g.print(Notation::Unicode);
+    let p = common::point(&g.model, 1);
+    assert!(common::rel(&g.evaluate(&p).unwrap()[0], &common::fd(&g.model, &p, "x")) <= 1e-5);
 }

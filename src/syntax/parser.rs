@@ -31,8 +31,75 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::postfix(Rule::transpose) | Op::postfix(Rule::inverse))
 });
 
+/// How deep parentheses (or runs of prefix and postfix operators) may nest.
+pub const MAX_NESTING: usize = 256;
+/// How deep the tree of operations may be (long chains of `+` count too).
+pub const MAX_DEPTH: usize = 512;
+
+/// Refuses text nested deeper than [`MAX_NESTING`] before the recursive parser sees it.
+fn check_nesting(src: &str) -> Result<()> {
+    let (mut depth, mut run, mut last) = (0usize, 0usize, ' ');
+    for (i, c) in src.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        // Runs of one prefix or postfix operator (---x, or transposes) nest too.
+        run = if matches!(c, '-' | '\'' | '−' | 'ᵀ') && c == last {
+            run + 1
+        } else {
+            0
+        };
+        last = c;
+        if depth > MAX_NESTING || run > MAX_NESTING {
+            return Err(Error::at(
+                ErrorKind::Syntax,
+                i..i + c.len_utf8(),
+                format!("the expression nests more than {MAX_NESTING} levels deep"),
+            )
+            .with_label("matgrad reads expressions nested up to this depth"));
+        }
+    }
+    Ok(())
+}
+
+/// The depth of an expression tree, computed without recursion.
+fn depth(e: &Expr) -> usize {
+    let mut stack = vec![(e, 1usize)];
+    let mut max = 0;
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        match &e.kind {
+            ExprKind::Num(_) | ExprKind::Name(_) => {}
+            ExprKind::Neg(a) | ExprKind::Transpose(a) | ExprKind::Inverse(a) => {
+                stack.push((a, d + 1))
+            }
+            ExprKind::Binary(_, a, b) => {
+                stack.push((a, d + 1));
+                stack.push((b, d + 1));
+            }
+            ExprKind::Call(_, _, args) => stack.extend(args.iter().map(|a| (a, d + 1))),
+        }
+    }
+    max
+}
+
+fn check_depth(e: &Expr) -> Result<()> {
+    if depth(e) > MAX_DEPTH {
+        return Err(Error::at(
+            ErrorKind::Syntax,
+            e.span.clone(),
+            format!("the expression is more than {MAX_DEPTH} operations deep"),
+        )
+        .with_label("split it with named intermediates (`K = ...`)"));
+    }
+    Ok(())
+}
+
 /// Parses a problem into its statements. Never panics, whatever the input.
 pub fn parse(src: &str) -> Result<Problem> {
+    check_nesting(src)?;
     let mut pairs = Grammar::parse(Rule::problem, src).map_err(|e| syntax_error(src, e))?;
     let problem = pairs
         .next()
@@ -41,8 +108,18 @@ pub fn parse(src: &str) -> Result<Problem> {
     for pair in problem.into_inner() {
         match pair.as_rule() {
             Rule::decl => stmts.push(decl(pair)?),
-            Rule::def => stmts.push(def(pair)?),
-            Rule::expr => stmts.push(Stmt::Expr(expr(pair)?)),
+            Rule::def => {
+                let d = def(pair)?;
+                if let Stmt::Def { expr, .. } = &d {
+                    check_depth(expr)?;
+                }
+                stmts.push(d)
+            }
+            Rule::expr => {
+                let e = expr(pair)?;
+                check_depth(&e)?;
+                stmts.push(Stmt::Expr(e))
+            }
             _ => {}
         }
     }
