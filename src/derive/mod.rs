@@ -1,0 +1,253 @@
+//! From a model to simplified gradients with named helper terms.
+//!
+//! 1. Reverse mode gives the adjoint of every requested input ([`crate::autodiff`]).
+//! 2. Helper terms: the user's named intermediates, and forward values that the
+//!    adjoints use more than once, become opaque symbols with known shape and facts.
+//! 3. The gradients are simplified together in one e-graph and extracted.
+//! 4. Larger subexpressions repeated across the results become new helpers; helpers
+//!    used once are put back inline.
+
+use std::collections::{HashMap, HashSet};
+
+use egg::{Id, Language, Symbol};
+
+mod helpers;
+
+use helpers::{choose_helpers, fresh_name, inline_single_use, name_common, sign_twins, to_exprs};
+
+use crate::autodiff::{self, Adjoints};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ir::{Graph, Shape};
+use crate::model::Model;
+use crate::simplify::cse::Tree;
+use crate::simplify::{self, CostKind, Facts, Limits, Stats};
+use crate::syntax::ast::Structure;
+
+/// A named term that the gradients use.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    /// Its name.
+    pub name: Symbol,
+    /// What it stands for (may use inputs and earlier definitions).
+    pub tree: Tree,
+    /// True for the user's own names.
+    pub user: bool,
+    /// Its shape.
+    pub shape: Shape,
+}
+
+/// How to derive.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Extraction cost model.
+    pub cost: CostKind,
+    /// Runner limits.
+    pub limits: Limits,
+    /// Skip the e-graph (print what reverse mode gives).
+    pub raw: bool,
+}
+
+/// Gradients of a model's objective.
+#[derive(Debug, Clone)]
+pub struct Derivation {
+    /// Names of the variables.
+    pub vars: Vec<String>,
+    /// Each variable's gradient (`None`: identically zero).
+    pub exprs: Vec<Option<Tree>>,
+    /// Helper terms in dependency order.
+    pub defs: Vec<Definition>,
+    /// The unsimplified adjoints, for checks.
+    pub adjoints: Adjoints,
+    /// What the simplifier did.
+    pub stats: Stats,
+    /// The cost model the forms were extracted with.
+    pub cost: CostKind,
+}
+
+/// Derives and simplifies the gradients of `model` with respect to `wrt`.
+pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation> {
+    if !model.graph.shape(model.objective).is_scalar() {
+        return Err(Error::new(
+            ErrorKind::NotDifferentiable,
+            "the objective is not a scalar",
+        ));
+    }
+    let adj = autodiff::reverse(model, wrt)?;
+    let g = &adj.graph;
+    let helpers = choose_helpers(model, &adj);
+    let mut taken: HashSet<String> = model.inputs.iter().map(|i| i.name.clone()).collect();
+    taken.extend(model.defs.iter().map(|(n, _)| n.clone()));
+    let mut leaves: HashMap<Id, Symbol> = HashMap::new();
+    let mut defs: Vec<Definition> = Vec::new();
+    for &h in &helpers {
+        let (name, user) = match model.def_name(h) {
+            Some(n) => (Symbol::from(n), true),
+            None => {
+                let s = fresh_name(&g.shape(h), &taken);
+                taken.insert(s.to_string());
+                (s, false)
+            }
+        };
+        leaves.insert(h, name);
+        defs.push(Definition {
+            name,
+            tree: Tree::var(name),
+            user,
+            shape: g.shape(h),
+        });
+    }
+    let mut facts: HashMap<Symbol, Facts> = model
+        .inputs
+        .iter()
+        .map(|i| {
+            (
+                Symbol::from(i.name.as_str()),
+                Facts {
+                    shape: i.shape.clone(),
+                    symmetric: i.structure != Structure::General,
+                    positive: false,
+                },
+            )
+        })
+        .collect();
+    for (d, &h) in defs.iter_mut().zip(&helpers) {
+        let e = to_exprs(g, &[h], &leaves, true).remove(0);
+        let (symmetric, positive) = simplify::facts_of(&e, &facts).unwrap_or((false, false));
+        facts.insert(
+            d.name,
+            Facts {
+                shape: d.shape.clone(),
+                symmetric,
+                positive,
+            },
+        );
+        d.tree = Tree::from_root(&e);
+    }
+    let twins = sign_twins(&mut defs, &mut facts, &mut taken);
+    let roots: Vec<Id> = adj.grads.iter().filter_map(|(_, r)| *r).collect();
+    let exprs = to_exprs(g, &roots, &leaves, false);
+    let (simplified, stats) = if opts.raw {
+        (exprs, Stats::default())
+    } else {
+        simplify::simplify(&exprs, &facts, &twins, &opts.cost, &opts.limits)?
+    };
+    let mut trees = simplified.iter().map(Tree::from_root);
+    let exprs: Vec<Option<Tree>> = adj
+        .grads
+        .iter()
+        .map(|(_, r)| r.and_then(|_| trees.next()))
+        .collect();
+    let mut d = Derivation {
+        vars: wrt.iter().map(|s| s.to_string()).collect(),
+        exprs,
+        defs,
+        adjoints: adj.clone(),
+        stats,
+        cost: opts.cost.clone(),
+    };
+    if !opts.raw {
+        name_common(&mut d, &mut taken, &facts);
+    }
+    inline_single_use(&mut d);
+    Ok(d)
+}
+
+/// A tree as a shaped graph over symbols of known shapes (for shapes, printing, evaluation).
+pub fn typed_tree(vars: HashMap<Symbol, Shape>, t: &Tree) -> Result<(Graph, Id)> {
+    let mut g = Graph::new(vars);
+    let e = t.to_expr();
+    let mut map: Vec<Id> = Vec::with_capacity(e.as_ref().len());
+    for n in e.as_ref() {
+        let mut n = n.clone();
+        for c in n.children_mut() {
+            *c = map[usize::from(*c)];
+        }
+        map.push(g.add(n)?);
+    }
+    let root = *map
+        .last()
+        .ok_or_else(|| Error::new(ErrorKind::Internal, "empty expression"))?;
+    Ok((g, root))
+}
+
+impl Derivation {
+    /// Shapes of every symbol the results use: inputs and helpers.
+    pub fn symbol_shapes(&self, model: &Model) -> HashMap<Symbol, Shape> {
+        let mut vars: HashMap<Symbol, Shape> = model.graph.vars.clone();
+        for d in &self.defs {
+            vars.insert(d.name, d.shape.clone());
+        }
+        vars
+    }
+
+    /// A tree as a shaped graph (for printing and evaluation).
+    pub fn typed(&self, model: &Model, t: &Tree) -> Result<(Graph, Id)> {
+        typed_tree(self.symbol_shapes(model), t)
+    }
+
+    /// A tree in a notation.
+    pub fn show(
+        &self,
+        model: &Model,
+        t: &Tree,
+        notation: crate::Notation,
+        show_order: bool,
+    ) -> String {
+        match self.typed(model, t) {
+            Ok((g, root)) => {
+                let none = |_: Id| None;
+                let scalar = |id: Id| g.shape(id).is_scalar();
+                let mut p = crate::print::Printer::new(&g.expr, notation, &none, &scalar);
+                p.show_order = show_order;
+                p.print(root)
+            }
+            Err(e) => format!("<{e}>"),
+        }
+    }
+
+    /// The values of the gradients at a point (each with its variable's shape).
+    pub fn evaluate(
+        &self,
+        model: &Model,
+        point: &crate::numeric::Point,
+    ) -> Result<Vec<crate::ops::Value>> {
+        let mut p = point.clone();
+        for d in &self.defs {
+            let (g, root) = self.typed(model, &d.tree)?;
+            let v = crate::numeric::evaluate(&g.expr, &p)?;
+            p.values.insert(d.name, v[usize::from(root)].clone());
+        }
+        let mut out = Vec::new();
+        for (var, e) in self.vars.iter().zip(&self.exprs) {
+            let v = match e {
+                Some(t) => {
+                    let (g, root) = self.typed(model, t)?;
+                    crate::numeric::evaluate(&g.expr, &p)?[usize::from(root)].clone()
+                }
+                None => {
+                    let x = &point.values[&Symbol::from(var.as_str())];
+                    crate::ops::Value::zeros(x.nrows(), x.ncols())
+                }
+            };
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    /// The unsimplified adjoints at a point.
+    pub fn evaluate_raw(&self, point: &crate::numeric::Point) -> Result<Vec<crate::ops::Value>> {
+        let vals = crate::numeric::evaluate(&self.adjoints.graph.expr, point)?;
+        Ok(self
+            .vars
+            .iter()
+            .zip(&self.adjoints.grads)
+            .map(|(var, (_, r))| match r {
+                Some(r) => vals[usize::from(*r)].clone(),
+                None => {
+                    let x = &point.values[&Symbol::from(var.as_str())];
+                    crate::ops::Value::zeros(x.nrows(), x.ncols())
+                }
+            })
+            .collect())
+    }
+}
