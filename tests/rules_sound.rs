@@ -66,11 +66,18 @@ fn cond_holds(c: &Cond, shapes: &HashMap<Var, Shape>) -> bool {
         Cond::Vector(a) => s(a).is_some_and(|x| x.cols == Dim::ONE),
         Cond::Positive(_) => true,
         Cond::SameShape(a, b) => s(a).is_some() && s(a) == s(b),
+        Cond::SameRows(a, b) => s(a).is_some_and(|x| s(b).is_some_and(|y| x.rows == y.rows)),
         Cond::Composable(a, b) => match (s(a), s(b)) {
             (Some(x), Some(y)) => x.is_scalar() || y.is_scalar() || x.cols == y.rows,
             _ => false,
         },
     }
+}
+
+fn describe(shapes: &HashMap<Var, Shape>) -> String {
+    let mut v: Vec<String> = shapes.iter().map(|(v, s)| format!("{v}: {s}")).collect();
+    v.sort();
+    v.join(", ")
 }
 
 /// Tries to check a rule on `want` random instances; returns how many it checked.
@@ -108,8 +115,10 @@ fn check_rule(rule: &RuleSpec, want: usize, rng: &mut Rng) -> Result<usize, Stri
         };
         let rhs = instantiate(&mut g, &rule.rhs.ast, &dims).ok_or_else(|| {
             format!(
-                "{} ({}): the right side is ill-shaped where the left is not",
-                rule.name, rule.origin
+                "{} ({}): the right side is ill-shaped where the left is not ({})",
+                rule.name,
+                rule.origin,
+                describe(&shapes)
             )
         })?;
         if g.shape(lhs) != g.shape(rhs) {

@@ -28,69 +28,85 @@ pub struct CompactCost {
     pub negated: bool,
 }
 
+/// What a parent's cost reads of a child class: its shape kind and constant value.
+#[derive(Clone, Copy, Default)]
+struct Kid {
+    scalar: bool,
+    constant: bool,
+    cost: Option<CompactCost>,
+}
+
 impl CostFunction<Math> for Compact<'_> {
     type Cost = CompactCost;
     fn cost<C: FnMut(Id) -> CompactCost>(&mut self, node: &Math, mut costs: C) -> CompactCost {
-        let scalar = |id: &Id| self.egraph[*id].data.is_scalar();
-        let constant = |id: &Id| {
-            self.egraph[*id]
-                .data
-                .mono
-                .as_ref()
-                .is_some_and(|m| m.powers.is_empty())
-        };
+        // Each child is looked up once (e-class lookups dominate extraction).
+        let mut kids = [Kid::default(); 2];
+        let mut children = 0.0;
+        for (i, c) in node.children().iter().enumerate() {
+            let cost = costs(*c);
+            children += cost.total;
+            if let Some(k) = kids.get_mut(i) {
+                let data = &self.egraph[*c].data;
+                *k = Kid {
+                    scalar: data.is_scalar(),
+                    constant: data.mono.as_ref().is_some_and(|m| m.powers.is_empty()),
+                    cost: Some(cost),
+                };
+            }
+        }
+        let [a, b] = kids;
+        let ca = a.cost.unwrap_or(ZERO);
+        let cb = b.cost.unwrap_or(ZERO);
         let own = match node {
             Math::Dim(_) => 0.0,
             // A scalar written after a matrix reads worse than in front of it.
-            Math::Mul([a, b]) if scalar(b) && !scalar(a) => 1.01,
+            Math::Mul(_) if b.scalar && !a.scalar => 1.01,
             // One coefficient in front, not nested scalings: (αD)(K⁻¹X), not D(α(K⁻¹X)).
-            Math::Mul([a, b]) if scalar(a) && !scalar(b) && costs(*b).scaled => 1.02,
+            Math::Mul(_) if a.scalar && !b.scalar && cb.scaled => 1.02,
             // Scalars in front of a product, not inside its right factor: α(K⁻¹X), not K⁻¹(αX).
-            Math::Mul([a, b]) | Math::Hadamard([a, b])
-                if !scalar(a) && (costs(*b).scaled || costs(*a).scaled) =>
-            {
-                1.02
-            }
+            Math::Mul(_) | Math::Hadamard(_) if !a.scalar && (cb.scaled || ca.scaled) => 1.02,
             // Products nest to the left, as they are read (and printed without parentheses).
-            Math::Mul([a, b]) if !scalar(a) && costs(*b).product => 1.001,
+            Math::Mul(_) if !a.scalar && cb.product => 1.001,
             // Transposes sit on names (Yᵀ, K⁻ᵀ), not on products: YYᵀ rather than (K⁻¹Y)(K⁻¹Y)ᵀ.
-            Math::Transpose(a) if !self.egraph[*a].data.named => 1.01,
+            Math::Transpose(x) if !self.egraph[*x].data.named => 1.01,
             // A sign goes in front of a product, not inside it: −αDK⁻¹X, not αD(−K⁻¹X).
-            Math::Mul([a, b]) | Math::Hadamard([a, b])
-                if costs(*a).negated || costs(*b).negated =>
-            {
-                1.02
-            }
+            Math::Mul(_) | Math::Hadamard(_) if ca.negated || cb.negated => 1.02,
             // A + A is 2A.
-            Math::Add([a, b]) if a == b => 1.1,
+            Math::Add([x, y]) if x == y => 1.1,
             // A negative number is a sign and a number.
             Math::Num(r) if r.numer() < 0 => 2.0,
             Math::Num(r) if !r.is_integer() => 1.05,
             // Numbers lead a product: 2α, not α2.
-            Math::Mul([a, b]) if constant(b) && !constant(a) => 1.1,
+            Math::Mul(_) if b.constant && !a.constant => 1.1,
             Math::Hadamard(_) => 1.02,
             _ => 1.0,
         };
-        let total = node.fold(own, |acc, c| acc + costs(c).total);
         let (scaled, product) = match node {
-            Math::Mul([a, b]) => (scalar(a) && !scalar(b), !scalar(a) && !scalar(b)),
-            Math::Neg(a) => (costs(*a).scaled, false),
+            Math::Mul(_) => (a.scalar && !b.scalar, !a.scalar && !b.scalar),
+            Math::Neg(_) => (ca.scaled, false),
             _ => (false, false),
         };
         // A sign at the front: −a, (−a)/s, (−a)b.
         let negated = match node {
             Math::Neg(_) => true,
-            Math::Div([a, _]) | Math::Mul([a, _]) => costs(*a).negated,
+            Math::Div(_) | Math::Mul(_) => ca.negated,
             _ => false,
         };
         CompactCost {
-            total,
+            total: own + children,
             scaled,
             product,
             negated,
         }
     }
 }
+
+const ZERO: CompactCost = CompactCost {
+    total: 0.0,
+    scaled: false,
+    product: false,
+    negated: false,
+};
 
 /// Fewest floating-point operations at the given sizes (unknown dimensions count as `default`).
 pub struct Flops<'a> {

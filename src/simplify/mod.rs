@@ -10,11 +10,12 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use egg::{Extractor, Id, RecExpr, Rewrite, Runner, StopReason, Symbol};
+use egg::{Extractor, Id, Language, RecExpr, Rewrite, Runner, StopReason, Symbol};
 
 use crate::error::Result;
 use crate::ir::Math;
 pub use analysis::{Facts, MathAnalysis, MathEGraph};
+use rules::{Phase, RuleSpec};
 
 /// Which closed form to extract.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -37,6 +38,18 @@ pub struct Limits {
     pub time: Duration,
     /// Stop once the cost of every root has not improved for this many iterations.
     pub patience: usize,
+}
+
+impl Limits {
+    /// The tighter limits of the polish phase.
+    fn polish(&self) -> Limits {
+        Limits {
+            iterations: self.iterations.min(10),
+            nodes: self.nodes.min(4_000),
+            time: self.time / 4,
+            patience: self.patience.min(3),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -65,27 +78,49 @@ pub struct Stats {
     pub refused: Vec<String>,
     /// Rule applications in the last iteration, most first (what kept the runner going).
     pub last_applied: Vec<(String, usize)>,
+    /// The polish phase (distribution) gave the results that were kept.
+    pub polished: bool,
 }
 
 struct RuleSet {
-    rewrites: Vec<Rewrite<Math, MathAnalysis>>,
+    /// The main search for compact forms.
+    compact: Vec<Rewrite<Math, MathAnalysis>>,
+    /// The main search for the fewest FLOPs (adds the other association of products).
+    flops: Vec<Rewrite<Math, MathAnalysis>>,
+    /// The polish of an extracted result: the compact rules and distribution.
+    polish: Vec<Rewrite<Math, MathAnalysis>>,
 }
 
 static RULES: LazyLock<std::result::Result<RuleSet, crate::Error>> = LazyLock::new(|| {
     let specs = rules::load_all()?;
+    let of = |phases: &[Phase]| -> Vec<RuleSpec> {
+        specs
+            .iter()
+            .filter(|s| phases.contains(&s.phase))
+            .cloned()
+            .collect()
+    };
     Ok(RuleSet {
-        rewrites: rules::rewrites(&specs)?,
+        compact: rules::rewrites(&of(&[Phase::Main]))?,
+        flops: rules::rewrites(&of(&[Phase::Main, Phase::Flops]))?,
+        polish: rules::rewrites(&of(&[Phase::Main, Phase::Polish]))?,
     })
 });
 
 const CONVERGED: &str = "converged";
 
-/// Best extraction cost of each root.
-fn root_costs(eg: &MathEGraph, roots: &[Id], cost: &CostKind) -> Vec<f64> {
+/// The best form of each root with its cost (the `total` for compact forms).
+fn extract(eg: &MathEGraph, roots: &[Id], cost: &CostKind) -> Vec<(f64, RecExpr<Math>)> {
     match cost {
         CostKind::Compact => {
             let ex = Extractor::new(eg, cost::Compact { egraph: eg });
-            roots.iter().map(|r| ex.find_best_cost(*r).total).collect()
+            roots
+                .iter()
+                .map(|r| {
+                    let (c, e) = ex.find_best(*r);
+                    (c.total, e)
+                })
+                .collect()
         }
         CostKind::Flops(sizes) => {
             let ex = Extractor::new(
@@ -96,7 +131,7 @@ fn root_costs(eg: &MathEGraph, roots: &[Id], cost: &CostKind) -> Vec<f64> {
                     default: 10.0,
                 },
             );
-            roots.iter().map(|r| ex.find_best_cost(*r)).collect()
+            roots.iter().map(|r| ex.find_best(*r)).collect()
         }
     }
 }
@@ -110,7 +145,10 @@ fn converged_hook(
     let mut best: Vec<f64> = Vec::new();
     let mut stale = 0;
     move |runner| {
-        let now = root_costs(&runner.egraph, &runner.roots, &cost);
+        let now: Vec<f64> = extract(&runner.egraph, &runner.roots, &cost)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
         let improved =
             best.len() != now.len() || now.iter().zip(&best).any(|(n, b)| *n < *b - 1e-9);
         if improved {
@@ -127,18 +165,29 @@ fn converged_hook(
     }
 }
 
-/// Simplifies several expressions together (they share one e-graph) and extracts each.
-///
-/// `equalities` are known facts about the leaf symbols (e.g. `ū = −u` for a helper and
-/// its negated twin), unioned before the rules run, so extraction can pick either side.
-pub fn simplify(
+/// Operations in several expressions, a subterm they share counted once.
+fn dag_size(exprs: &[RecExpr<Math>]) -> usize {
+    let mut seen: HashMap<Math, Id> = HashMap::new();
+    for e in exprs {
+        let mut ids: Vec<Id> = Vec::with_capacity(e.as_ref().len());
+        for n in e.as_ref() {
+            let node = n.clone().map_children(|c| ids[usize::from(c)]);
+            let next = Id::from(seen.len());
+            ids.push(*seen.entry(node).or_insert(next));
+        }
+    }
+    seen.len()
+}
+
+/// One bounded run of `rewrites` over `exprs`: the best form of each with its cost.
+fn run(
     exprs: &[RecExpr<Math>],
     facts: &HashMap<Symbol, Facts>,
     equalities: &[(RecExpr<Math>, RecExpr<Math>)],
     cost: &CostKind,
     limits: &Limits,
-) -> Result<(Vec<RecExpr<Math>>, Stats)> {
-    let set = RULES.as_ref().map_err(|e| e.clone())?;
+    rewrites: &[Rewrite<Math, MathAnalysis>],
+) -> (Vec<(f64, RecExpr<Math>)>, Stats) {
     let analysis = MathAnalysis {
         facts: facts.clone(),
         refused: Vec::new(),
@@ -158,31 +207,14 @@ pub fn simplify(
     for e in exprs {
         runner = runner.with_expr(e);
     }
-    let runner = runner.run(&set.rewrites);
+    let runner = runner.run(rewrites);
     let limit = match &runner.stop_reason {
         Some(StopReason::Saturated) | None => None,
         Some(StopReason::Other(r)) if r == CONVERGED => None,
         Some(r) => Some(format!("{r:?}")),
     };
     let eg = &runner.egraph;
-    let roots: Vec<Id> = runner.roots.clone();
-    let out = match cost {
-        CostKind::Compact => {
-            let ex = Extractor::new(eg, cost::Compact { egraph: eg });
-            roots.iter().map(|r| ex.find_best(*r).1).collect()
-        }
-        CostKind::Flops(sizes) => {
-            let ex = Extractor::new(
-                eg,
-                cost::Flops {
-                    egraph: eg,
-                    sizes,
-                    default: 10.0,
-                },
-            );
-            roots.iter().map(|r| ex.find_best(*r).1).collect()
-        }
-    };
+    let out = extract(eg, &runner.roots, cost);
     let mut refused = eg.analysis.refused.clone();
     refused.sort();
     refused.dedup();
@@ -204,7 +236,53 @@ pub fn simplify(
         classes: eg.number_of_classes(),
         limit,
         refused,
+        polished: false,
     };
+    (out, stats)
+}
+
+/// Simplifies several expressions together (they share one e-graph) and extracts each.
+///
+/// Two phases for compact forms: the main search with every rule but distribution,
+/// then a polish of the extracted forms (a small e-graph, tighter limits) that may also
+/// distribute products over sums (`rules/expand.rules`). The polished forms are kept
+/// when they are smaller together, a subterm they share counted once. The fewest-FLOPs
+/// search has one phase, with the other association of products (`rules/flops.rules`).
+///
+/// `equalities` are known facts about the leaf symbols (e.g. `ū = −u` for a helper and
+/// its negated twin), unioned before the rules run, so extraction can pick either side.
+pub fn simplify(
+    exprs: &[RecExpr<Math>],
+    facts: &HashMap<Symbol, Facts>,
+    equalities: &[(RecExpr<Math>, RecExpr<Math>)],
+    cost: &CostKind,
+    limits: &Limits,
+) -> Result<(Vec<RecExpr<Math>>, Stats)> {
+    let set = RULES.as_ref().map_err(|e| e.clone())?;
+    let main = match cost {
+        CostKind::Compact => &set.compact,
+        CostKind::Flops(_) => &set.flops,
+    };
+    let (first, mut stats) = run(exprs, facts, equalities, cost, limits, main);
+    let extracted: Vec<RecExpr<Math>> = first.into_iter().map(|(_, e)| e).collect();
+    if *cost != CostKind::Compact {
+        return Ok((extracted, stats));
+    }
+    let (second, polish) = run(
+        &extracted,
+        facts,
+        equalities,
+        cost,
+        &limits.polish(),
+        &set.polish,
+    );
+    stats.refused.extend(polish.refused);
+    stats.refused.sort();
+    stats.refused.dedup();
+    // The polish is kept when it makes the results, with what they share, smaller.
+    let polished: Vec<RecExpr<Math>> = second.into_iter().map(|(_, e)| e).collect();
+    stats.polished = dag_size(&polished) < dag_size(&extracted);
+    let out = if stats.polished { polished } else { extracted };
     Ok((out, stats))
 }
 
@@ -220,7 +298,7 @@ pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<
         .with_node_limit(5_000)
         .with_time_limit(Duration::from_secs(1))
         .with_expr(expr)
-        .run(&set.rewrites);
+        .run(&set.compact);
     let root = runner.roots[0];
     let d = &runner.egraph[root].data;
     Some((d.symmetric, d.positive))

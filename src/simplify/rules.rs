@@ -17,30 +17,68 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{Dim, Math, Shape};
 use crate::ops::resolved_shape;
 
-/// The rule files, by topic, compiled into the binary.
-pub const RULE_FILES: &[(&str, &str)] = &[
+/// When the rules of a file run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// In every search.
+    Main,
+    /// Only when extracting the fewest FLOPs (`rules/flops.rules`).
+    Flops,
+    /// Only in the polish of an extracted result (`rules/expand.rules`).
+    Polish,
+}
+
+/// The rule files, by topic, compiled into the binary, with their phase.
+pub const RULE_FILES: &[(&str, &str, Phase)] = &[
     (
         "rules/transpose.rules",
         include_str!("../../rules/transpose.rules"),
+        Phase::Main,
     ),
     (
         "rules/products.rules",
         include_str!("../../rules/products.rules"),
+        Phase::Main,
     ),
-    ("rules/sums.rules", include_str!("../../rules/sums.rules")),
-    ("rules/trace.rules", include_str!("../../rules/trace.rules")),
+    (
+        "rules/sums.rules",
+        include_str!("../../rules/sums.rules"),
+        Phase::Main,
+    ),
+    (
+        "rules/trace.rules",
+        include_str!("../../rules/trace.rules"),
+        Phase::Main,
+    ),
     (
         "rules/inverse.rules",
         include_str!("../../rules/inverse.rules"),
+        Phase::Main,
     ),
     (
         "rules/elementwise.rules",
         include_str!("../../rules/elementwise.rules"),
+        Phase::Main,
     ),
-    ("rules/diag.rules", include_str!("../../rules/diag.rules")),
+    (
+        "rules/diag.rules",
+        include_str!("../../rules/diag.rules"),
+        Phase::Main,
+    ),
     (
         "rules/reduce.rules",
         include_str!("../../rules/reduce.rules"),
+        Phase::Main,
+    ),
+    (
+        "rules/flops.rules",
+        include_str!("../../rules/flops.rules"),
+        Phase::Flops,
+    ),
+    (
+        "rules/expand.rules",
+        include_str!("../../rules/expand.rules"),
+        Phase::Polish,
     ),
 ];
 
@@ -61,6 +99,8 @@ pub enum Cond {
     Positive(Var),
     /// The same shape.
     SameShape(Var, Var),
+    /// The same number of rows.
+    SameRows(Var, Var),
     /// `a*b` is well formed: a scalar on either side, or matching inner dimensions.
     Composable(Var, Var),
 }
@@ -69,7 +109,9 @@ impl Cond {
     /// The pattern variables the condition reads.
     pub fn vars(&self) -> Vec<Var> {
         match self {
-            Cond::SameShape(a, b) | Cond::Composable(a, b) => vec![*a, *b],
+            Cond::SameShape(a, b) | Cond::SameRows(a, b) | Cond::Composable(a, b) => {
+                vec![*a, *b]
+            }
             Cond::Scalar(a)
             | Cond::NonScalar(a)
             | Cond::Symmetric(a)
@@ -92,6 +134,10 @@ impl Cond {
             Cond::Vector(a) => shape(a).is_some_and(|s| s.cols == Dim::ONE),
             Cond::Positive(a) => d(a).positive,
             Cond::SameShape(a, b) => shape(a).is_some() && shape(a) == shape(b),
+            Cond::SameRows(a, b) => match (shape(a), shape(b)) {
+                (Some(x), Some(y)) => x.rows == y.rows,
+                _ => false,
+            },
             Cond::Composable(a, b) => match (shape(a), shape(b)) {
                 (Some(x), Some(y)) => x.is_scalar() || y.is_scalar() || x.cols == y.rows,
                 _ => false,
@@ -115,6 +161,8 @@ pub struct RuleSpec {
     pub conds: Vec<Cond>,
     /// `file:line`.
     pub origin: String,
+    /// When it runs (from its file).
+    pub phase: Phase,
 }
 
 fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
@@ -131,9 +179,10 @@ fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
         ["vector", a] => Ok(Cond::Vector(var(a)?)),
         ["positive", a] => Ok(Cond::Positive(var(a)?)),
         ["same-shape", a, b] => Ok(Cond::SameShape(var(a)?, var(b)?)),
+        ["same-rows", a, b] => Ok(Cond::SameRows(var(a)?, var(b)?)),
         ["composable", a, b] => Ok(Cond::Composable(var(a)?, var(b)?)),
         _ => Err(format!(
-            "unknown condition `{text}` (scalar, nonscalar, symmetric, square, vector, positive, same-shape, composable)"
+            "unknown condition `{text}` (scalar, nonscalar, symmetric, square, vector, positive, same-shape, same-rows, composable)"
         )),
     }
 }
@@ -203,6 +252,7 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
             rhs,
             conds,
             origin,
+            phase: Phase::Main,
         });
         doc.clear();
     }
@@ -212,8 +262,12 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
 /// Every rule of every file.
 pub fn load_all() -> Result<Vec<RuleSpec>> {
     let mut all = Vec::new();
-    for (file, text) in RULE_FILES {
-        all.extend(parse_rules(file, text)?);
+    for (file, text, phase) in RULE_FILES {
+        let mut rules = parse_rules(file, text)?;
+        for r in &mut rules {
+            r.phase = *phase;
+        }
+        all.extend(rules);
     }
     let mut names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
     names.sort();
