@@ -208,7 +208,16 @@ pub(super) fn sign_twins(
     equalities
 }
 
-/// Names subexpressions of at least five nodes that occur more than once in the results.
+/// An elementwise function of a name, as a network's activation `relu(k)` or `σ(z1)`:
+/// papers name these however short they are.
+fn activation(t: &Tree) -> bool {
+    crate::ops::is_elementwise(&t.op) && t.kids.len() == 1 && t.kids[0].kids.is_empty() && {
+        matches!(t.kids[0].op, crate::ir::Math::Var(_))
+    }
+}
+
+/// Names subexpressions of at least five nodes, and activations of names, that occur
+/// more than once in the results.
 pub(super) fn name_common(
     d: &mut Derivation,
     taken: &mut HashSet<String>,
@@ -227,7 +236,7 @@ pub(super) fn name_common(
         }
         let best = count
             .iter()
-            .filter(|(t, n)| **n >= 2 && t.size() >= 4)
+            .filter(|(t, n)| **n >= 2 && (t.size() >= 4 || activation(t)))
             .max_by(|a, b| a.0.size().cmp(&b.0.size()).then_with(|| b.0.cmp(a.0)))
             .map(|(t, _)| (*t).clone());
         let Some(best) = best else { return };
