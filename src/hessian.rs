@@ -15,8 +15,7 @@ use crate::numeric::Point;
 use crate::ops::{self, Build, Value};
 use crate::print::Notation;
 use crate::simplify::cse::Tree;
-use crate::simplify::{self, Facts, Limits};
-use crate::syntax::ast::Structure;
+use crate::simplify::{self, Limits};
 use crate::{Gradient, simplify::CostKind};
 
 /// The Hessian of one variable.
@@ -350,19 +349,7 @@ pub fn hessians(grad: &Gradient) -> Result<Vec<Hessian>> {
 }
 
 fn simplify_one(grad: &Gradient, g: &Graph, h: Id) -> Result<Tree> {
-    let facts: HashMap<Symbol, Facts> = grad
-        .model
-        .inputs
-        .iter()
-        .map(|i| {
-            let f = Facts {
-                shape: i.shape.clone(),
-                symmetric: i.structure != Structure::General,
-                positive: false,
-            };
-            (Symbol::from(i.name.as_str()), f)
-        })
-        .collect();
+    let facts = crate::derive::input_facts(&grad.model);
     let e = g.extract(h);
     let (mut r, _) = simplify::simplify(&[e], &facts, &[], &CostKind::Compact, &Limits::default())?;
     Ok(Tree::from_root(&r.remove(0)))

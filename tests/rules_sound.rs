@@ -61,7 +61,9 @@ fn cond_holds(c: &Cond, shapes: &HashMap<Var, Shape>) -> bool {
     match c {
         Cond::Scalar(a) => s(a).is_some_and(|x| x.is_scalar()),
         Cond::NonScalar(a) => s(a).is_some_and(|x| !x.is_scalar()),
-        Cond::Symmetric(a) => s(a).is_some_and(|x| x.is_square()),
+        Cond::Symmetric(a) | Cond::Spd(a) | Cond::Diagonal(a) | Cond::Identity(a) => {
+            s(a).is_some_and(|x| x.is_square())
+        }
         Cond::Square(a) => s(a).is_some_and(|x| x.is_square()),
         Cond::Vector(a) => s(a).is_some_and(|x| x.cols == Dim::ONE),
         Cond::Positive(_) => true,
@@ -135,18 +137,29 @@ fn check_rule(rule: &RuleSpec, want: usize, rng: &mut Rng) -> Result<usize, Stri
                 point.size(&s.rows).unwrap_or(1),
                 point.size(&s.cols).unwrap_or(1),
             );
-            let sym = rule.conds.contains(&Cond::Symmetric(*v));
-            let pos = rule.conds.contains(&Cond::Positive(*v));
-            let dom = match (sym, pos) {
-                (true, _) => Domain::Spd,
-                (_, true) => Domain::Positive,
-                _ if r == c => Domain::WellConditioned,
-                _ => Domain::General,
+            let has = |c: Cond| rule.conds.contains(&c);
+            let dom = if has(Cond::Spd(*v)) {
+                Domain::Spd
+            } else if has(Cond::Symmetric(*v)) {
+                Domain::Symmetric
+            } else if has(Cond::Positive(*v)) {
+                Domain::Positive
+            } else if r == c {
+                Domain::WellConditioned
+            } else {
+                Domain::General
             };
-            point.values.insert(
-                Symbol::from(format!("v{}", &v.to_string()[1..])),
-                draw(rng, r, c, dom),
-            );
+            let mut value = draw(rng, r, c, dom);
+            if has(Cond::Identity(*v)) {
+                value = matgrad::ops::Value::identity(r, c);
+            } else if has(Cond::Diagonal(*v)) {
+                // A diagonal matrix far from singular.
+                value =
+                    matgrad::ops::Value::from_diagonal(&value.diagonal().map(|x| 1.5 + x.abs()));
+            }
+            point
+                .values
+                .insert(Symbol::from(format!("v{}", &v.to_string()[1..])), value);
         }
         let Ok(vals) = evaluate(&g.expr, &point) else {
             continue;

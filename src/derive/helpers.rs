@@ -9,8 +9,8 @@ use super::{Definition, Derivation, typed_tree};
 use crate::autodiff::Adjoints;
 use crate::ir::{Graph, Math, Shape};
 use crate::model::Model;
-use crate::simplify::Facts;
 use crate::simplify::cse::Tree;
+use crate::simplify::{Facts, Props};
 
 /// Terms not worth a name: leaves, their transposes and inverses, and scalar
 /// coefficients made of scalar inputs only (they must stay visible to the
@@ -186,13 +186,18 @@ pub(super) fn sign_twins(
             Math::Add([zero, zero]),
             vec![b.clone(), node(Math::Neg(zero), vec![a.clone()])],
         );
-        let symmetric = facts.get(&d.name).is_some_and(|f| f.symmetric);
+        // −u keeps the symmetry and the zeros of u, not its definiteness or sign.
+        let of = facts.get(&d.name).map(|f| f.props).unwrap_or_default();
+        let props = Props {
+            symmetric: of.symmetric,
+            diagonal: of.diagonal,
+            ..Props::default()
+        };
         facts.insert(
             name,
             Facts {
                 shape: d.shape.clone(),
-                symmetric,
-                positive: false,
+                props,
             },
         );
         let negated = node(Math::Neg(zero), vec![Tree::var(d.name)]);

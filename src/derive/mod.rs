@@ -20,8 +20,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{Graph, Shape};
 use crate::model::Model;
 use crate::simplify::cse::Tree;
-use crate::simplify::{self, CostKind, Facts, Limits, Stats};
-use crate::syntax::ast::Structure;
+use crate::simplify::{self, CostKind, Facts, Limits, Props, Stats};
 
 /// A named term that the gradients use.
 #[derive(Debug, Clone)]
@@ -64,6 +63,21 @@ pub struct Derivation {
     pub cost: CostKind,
 }
 
+/// What the declarations say of the model's inputs (shape, `sym`, `spd`).
+pub fn input_facts(model: &Model) -> HashMap<Symbol, Facts> {
+    model
+        .inputs
+        .iter()
+        .map(|i| {
+            let f = Facts {
+                shape: i.shape.clone(),
+                props: Props::declared(i.structure),
+            };
+            (Symbol::from(i.name.as_str()), f)
+        })
+        .collect()
+}
+
 /// Derives and simplifies the gradients of `model` with respect to `wrt`.
 pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation> {
     if !model.graph.shape(model.objective).is_scalar() {
@@ -96,29 +110,15 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
             shape: g.shape(h),
         });
     }
-    let mut facts: HashMap<Symbol, Facts> = model
-        .inputs
-        .iter()
-        .map(|i| {
-            (
-                Symbol::from(i.name.as_str()),
-                Facts {
-                    shape: i.shape.clone(),
-                    symmetric: i.structure != Structure::General,
-                    positive: false,
-                },
-            )
-        })
-        .collect();
+    let mut facts = input_facts(model);
     for (d, &h) in defs.iter_mut().zip(&helpers) {
         let e = to_exprs(g, &[h], &leaves, true).remove(0);
-        let (symmetric, positive) = simplify::facts_of(&e, &facts).unwrap_or((false, false));
+        let props = simplify::facts_of(&e, &facts).unwrap_or_default();
         facts.insert(
             d.name,
             Facts {
                 shape: d.shape.clone(),
-                symmetric,
-                positive,
+                props,
             },
         );
         d.tree = Tree::from_root(&e);

@@ -14,7 +14,7 @@ use egg::{Extractor, Id, Language, RecExpr, Rewrite, Runner, StopReason, Symbol}
 
 use crate::error::Result;
 use crate::ir::Math;
-pub use analysis::{Facts, MathAnalysis, MathEGraph};
+pub use analysis::{Facts, MathAnalysis, MathEGraph, Props};
 use rules::{Phase, RuleSpec};
 
 /// Which closed form to extract.
@@ -287,7 +287,7 @@ pub fn simplify(
 }
 
 /// The facts the simplifier can prove of an expression (used for helper terms).
-pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<(bool, bool)> {
+pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<Props> {
     let set = RULES.as_ref().ok()?;
     let analysis = MathAnalysis {
         facts: facts.clone(),
@@ -300,6 +300,5 @@ pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<
         .with_expr(expr)
         .run(&set.compact);
     let root = runner.roots[0];
-    let d = &runner.egraph[root].data;
-    Some((d.symmetric, d.positive))
+    Some(runner.egraph[root].data.props)
 }

@@ -61,6 +61,11 @@ pub const RULE_FILES: &[(&str, &str, Phase)] = &[
         Phase::Main,
     ),
     (
+        "rules/determinant.rules",
+        include_str!("../../rules/determinant.rules"),
+        Phase::Main,
+    ),
+    (
         "rules/diag.rules",
         include_str!("../../rules/diag.rules"),
         Phase::Main,
@@ -91,6 +96,12 @@ pub enum Cond {
     NonScalar(Var),
     /// Known symmetric.
     Symmetric(Var),
+    /// Known symmetric positive definite.
+    Spd(Var),
+    /// Known diagonal.
+    Diagonal(Var),
+    /// Known to be the identity.
+    Identity(Var),
     /// Square.
     Square(Var),
     /// A column vector.
@@ -115,6 +126,9 @@ impl Cond {
             Cond::Scalar(a)
             | Cond::NonScalar(a)
             | Cond::Symmetric(a)
+            | Cond::Spd(a)
+            | Cond::Diagonal(a)
+            | Cond::Identity(a)
             | Cond::Square(a)
             | Cond::Vector(a)
             | Cond::Positive(a) => {
@@ -129,10 +143,13 @@ impl Cond {
         match self {
             Cond::Scalar(a) => d(a).is_scalar(),
             Cond::NonScalar(a) => shape(a).is_some_and(|s| !s.is_scalar()),
-            Cond::Symmetric(a) => d(a).symmetric,
+            Cond::Symmetric(a) => d(a).props.symmetric,
+            Cond::Spd(a) => d(a).props.spd,
+            Cond::Diagonal(a) => d(a).props.diagonal,
+            Cond::Identity(a) => d(a).props.identity,
             Cond::Square(a) => shape(a).is_some_and(|s| s.is_square()),
             Cond::Vector(a) => shape(a).is_some_and(|s| s.cols == Dim::ONE),
-            Cond::Positive(a) => d(a).positive,
+            Cond::Positive(a) => d(a).props.positive,
             Cond::SameShape(a, b) => shape(a).is_some() && shape(a) == shape(b),
             Cond::SameRows(a, b) => match (shape(a), shape(b)) {
                 (Some(x), Some(y)) => x.rows == y.rows,
@@ -175,6 +192,9 @@ fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
         ["scalar", a] => Ok(Cond::Scalar(var(a)?)),
         ["nonscalar", a] => Ok(Cond::NonScalar(var(a)?)),
         ["symmetric", a] => Ok(Cond::Symmetric(var(a)?)),
+        ["spd", a] => Ok(Cond::Spd(var(a)?)),
+        ["diagonal", a] => Ok(Cond::Diagonal(var(a)?)),
+        ["identity", a] => Ok(Cond::Identity(var(a)?)),
         ["square", a] => Ok(Cond::Square(var(a)?)),
         ["vector", a] => Ok(Cond::Vector(var(a)?)),
         ["positive", a] => Ok(Cond::Positive(var(a)?)),
@@ -182,7 +202,7 @@ fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
         ["same-rows", a, b] => Ok(Cond::SameRows(var(a)?, var(b)?)),
         ["composable", a, b] => Ok(Cond::Composable(var(a)?, var(b)?)),
         _ => Err(format!(
-            "unknown condition `{text}` (scalar, nonscalar, symmetric, square, vector, positive, same-shape, same-rows, composable)"
+            "unknown condition `{text}` (scalar, nonscalar, symmetric, spd, diagonal, identity, square, vector, positive, same-shape, same-rows, composable)"
         )),
     }
 }
