@@ -179,6 +179,33 @@ fn dag_size(exprs: &[RecExpr<Math>]) -> usize {
     seen.len()
 }
 
+/// Picks, root by root, the main or the polished form so that the results, with what
+/// they share, are smallest: every root polished if that is smaller, then single
+/// roots switched while that helps. True when some polished form is kept.
+fn smaller_together(
+    main: Vec<RecExpr<Math>>,
+    polished: Vec<RecExpr<Math>>,
+) -> (Vec<RecExpr<Math>>, bool) {
+    let mut pick = vec![dag_size(&polished) < dag_size(&main); main.len()];
+    let forms = |pick: &[bool]| -> Vec<RecExpr<Math>> {
+        pick.iter()
+            .enumerate()
+            .map(|(i, p)| if *p { &polished[i] } else { &main[i] }.clone())
+            .collect()
+    };
+    let mut best = dag_size(&forms(&pick));
+    for i in 0..pick.len() {
+        pick[i] = !pick[i];
+        let size = dag_size(&forms(&pick));
+        if size < best {
+            best = size;
+        } else {
+            pick[i] = !pick[i];
+        }
+    }
+    (forms(&pick), pick.iter().any(|p| *p))
+}
+
 /// One bounded run of `rewrites` over `exprs`: the best form of each with its cost.
 fn run(
     exprs: &[RecExpr<Math>],
@@ -279,10 +306,10 @@ pub fn simplify(
     stats.refused.extend(polish.refused);
     stats.refused.sort();
     stats.refused.dedup();
-    // The polish is kept when it makes the results, with what they share, smaller.
     let polished: Vec<RecExpr<Math>> = second.into_iter().map(|(_, e)| e).collect();
-    stats.polished = dag_size(&polished) < dag_size(&extracted);
-    let out = if stats.polished { polished } else { extracted };
+    let out = smaller_together(extracted, polished);
+    stats.polished = out.1;
+    let out = out.0;
     Ok((out, stats))
 }
 
