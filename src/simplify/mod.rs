@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use egg::{Extractor, Id, Language, RecExpr, Rewrite, Runner, StopReason, Symbol};
+use egg::{
+    BackoffScheduler, Extractor, Id, Language, RecExpr, Rewrite, Runner, StopReason, Symbol,
+};
 
 use crate::error::Result;
 use crate::ir::Math;
@@ -38,6 +40,11 @@ pub struct Limits {
     pub time: Duration,
     /// Stop once the cost of every root has not improved for this many iterations.
     pub patience: usize,
+    /// Matches a rule may have in one iteration before it is banned for a while
+    /// (egg's backoff scheduler; the limit doubles with every ban).
+    pub match_limit: usize,
+    /// Iterations of a rule's first ban (doubled with every ban).
+    pub ban_length: usize,
 }
 
 impl Limits {
@@ -48,6 +55,7 @@ impl Limits {
             nodes: self.nodes.min(4_000),
             time: self.time / 4,
             patience: self.patience.min(3),
+            ..self.clone()
         }
     }
 }
@@ -59,6 +67,11 @@ impl Default for Limits {
             nodes: 20_000,
             time: Duration::from_secs(5),
             patience: 4,
+            // Half egg's default: the seeds reach their forms from 400 up (at 300 the
+            // nonlinear least-squares gradient keeps a scalar 0.5·2), and gplvm-trace
+            // takes two thirds of the time it takes at 1000.
+            match_limit: 500,
+            ban_length: 5,
         }
     }
 }
@@ -230,6 +243,11 @@ fn run(
         .with_iter_limit(limits.iterations)
         .with_node_limit(limits.nodes)
         .with_time_limit(limits.time)
+        .with_scheduler(
+            BackoffScheduler::default()
+                .with_initial_match_limit(limits.match_limit)
+                .with_ban_length(limits.ban_length),
+        )
         .with_hook(converged_hook(cost.clone(), limits.patience));
     for e in exprs {
         runner = runner.with_expr(e);
