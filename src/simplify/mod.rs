@@ -55,6 +55,8 @@ impl Limits {
             nodes: self.nodes.min(4_000),
             time: self.time / 4,
             patience: self.patience.min(3),
+            // Distribution matches many products: a rule over 200 matches waits.
+            match_limit: self.match_limit.min(200),
             ..self.clone()
         }
     }
