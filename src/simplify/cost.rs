@@ -26,6 +26,8 @@ pub struct CompactCost {
     pub product: bool,
     /// The top node is a negation.
     pub negated: bool,
+    /// The top node is a division.
+    pub divided: bool,
 }
 
 /// What a parent's cost reads of a child class: its shape kind and constant value.
@@ -67,6 +69,10 @@ impl CostFunction<Math> for Compact<'_> {
             Math::Mul(_) | Math::Hadamard(_) if !a.scalar && (cb.scaled || ca.scaled) => 1.02,
             // Products nest to the left, as they are read (and printed without parentheses).
             Math::Mul(_) if !a.scalar && cb.product => 1.001,
+            // Coefficients go outside a trace or sum: ½tr(A), not tr(½A).
+            Math::Trace(_) | Math::Sum(_) if ca.scaled => 1.01,
+            // One division: a/(bc), not a/b/c.
+            Math::Div(_) if ca.divided => 1.01,
             // Transposes sit on names (Yᵀ, K⁻ᵀ), not on products: YYᵀ rather than (K⁻¹Y)(K⁻¹Y)ᵀ.
             Math::Transpose(x) if !self.egraph[*x].data.named => 1.01,
             // A sign goes in front of a product, not inside it: −αDK⁻¹X, not αD(−K⁻¹X).
@@ -97,6 +103,7 @@ impl CostFunction<Math> for Compact<'_> {
             scaled,
             product,
             negated,
+            divided: matches!(node, Math::Div(_)),
         }
     }
 }
@@ -106,6 +113,7 @@ const ZERO: CompactCost = CompactCost {
     scaled: false,
     product: false,
     negated: false,
+    divided: false,
 };
 
 /// Fewest floating-point operations at the given sizes (unknown dimensions count as `default`).

@@ -195,30 +195,41 @@ fn dag_size(exprs: &[RecExpr<Math>]) -> usize {
 }
 
 /// Picks, root by root, the main or the polished form so that the results, with what
-/// they share, are smallest: every root polished if that is smaller, then single
-/// roots switched while that helps. True when some polished form is kept.
+/// they share, are smallest (ties go to the lower total cost): every root polished
+/// if that is smaller, then single roots switched while that helps. True when some
+/// polished form is kept.
 fn smaller_together(
-    main: Vec<RecExpr<Math>>,
-    polished: Vec<RecExpr<Math>>,
+    main: Vec<(f64, RecExpr<Math>)>,
+    polished: Vec<(f64, RecExpr<Math>)>,
 ) -> (Vec<RecExpr<Math>>, bool) {
-    let mut pick = vec![dag_size(&polished) < dag_size(&main); main.len()];
-    let forms = |pick: &[bool]| -> Vec<RecExpr<Math>> {
-        pick.iter()
-            .enumerate()
-            .map(|(i, p)| if *p { &polished[i] } else { &main[i] }.clone())
-            .collect()
+    let measure = |pick: &[bool]| -> (usize, f64) {
+        let chosen: Vec<&(f64, RecExpr<Math>)> = pick
+            .iter()
+            .zip(main.iter().zip(&polished))
+            .map(|(p, (m, q))| if *p { q } else { m })
+            .collect();
+        let exprs: Vec<RecExpr<Math>> = chosen.iter().map(|(_, e)| e.clone()).collect();
+        (dag_size(&exprs), chosen.iter().map(|(c, _)| c).sum())
     };
-    let mut best = dag_size(&forms(&pick));
-    for i in 0..pick.len() {
+    let better = |a: (usize, f64), b: (usize, f64)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1 - 1e-9);
+    let n = main.len();
+    let mut pick = vec![better(measure(&vec![true; n]), measure(&vec![false; n])); n];
+    let mut best = measure(&pick);
+    for i in 0..n {
         pick[i] = !pick[i];
-        let size = dag_size(&forms(&pick));
-        if size < best {
-            best = size;
+        let m = measure(&pick);
+        if better(m, best) {
+            best = m;
         } else {
             pick[i] = !pick[i];
         }
     }
-    (forms(&pick), pick.iter().any(|p| *p))
+    let out = pick
+        .iter()
+        .zip(main.into_iter().zip(polished))
+        .map(|(p, (m, q))| if *p { q.1 } else { m.1 })
+        .collect();
+    (out, pick.iter().any(|p| *p))
 }
 
 /// One bounded run of `rewrites` over `exprs`: the best form of each with its cost.
@@ -311,7 +322,7 @@ pub fn simplify(
         CostKind::Flops(_) => &set.flops,
     };
     let (first, mut stats) = run(exprs, facts, equalities, cost, limits, main);
-    let extracted: Vec<RecExpr<Math>> = first.into_iter().map(|(_, e)| e).collect();
+    let extracted: Vec<RecExpr<Math>> = first.iter().map(|(_, e)| e.clone()).collect();
     if *cost != CostKind::Compact {
         return Ok((extracted, stats));
     }
@@ -326,8 +337,7 @@ pub fn simplify(
     stats.refused.extend(polish.refused);
     stats.refused.sort();
     stats.refused.dedup();
-    let polished: Vec<RecExpr<Math>> = second.into_iter().map(|(_, e)| e).collect();
-    let out = smaller_together(extracted, polished);
+    let out = smaller_together(first, second);
     stats.polished = out.1;
     let out = out.0;
     Ok((out, stats))

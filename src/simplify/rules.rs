@@ -108,6 +108,8 @@ pub enum Cond {
     Vector(Var),
     /// Known positive (entries).
     Positive(Var),
+    /// A number (a scalar whose value is a known constant).
+    Constant(Var),
     /// The same shape.
     SameShape(Var, Var),
     /// The same number of rows.
@@ -131,7 +133,8 @@ impl Cond {
             | Cond::Identity(a)
             | Cond::Square(a)
             | Cond::Vector(a)
-            | Cond::Positive(a) => {
+            | Cond::Positive(a)
+            | Cond::Constant(a) => {
                 vec![*a]
             }
         }
@@ -150,6 +153,7 @@ impl Cond {
             Cond::Square(a) => shape(a).is_some_and(|s| s.is_square()),
             Cond::Vector(a) => shape(a).is_some_and(|s| s.cols == Dim::ONE),
             Cond::Positive(a) => d(a).props.positive,
+            Cond::Constant(a) => d(a).mono.as_ref().is_some_and(|m| m.powers.is_empty()),
             Cond::SameShape(a, b) => shape(a).is_some() && shape(a) == shape(b),
             Cond::SameRows(a, b) => match (shape(a), shape(b)) {
                 (Some(x), Some(y)) => x.rows == y.rows,
@@ -198,11 +202,12 @@ fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
         ["square", a] => Ok(Cond::Square(var(a)?)),
         ["vector", a] => Ok(Cond::Vector(var(a)?)),
         ["positive", a] => Ok(Cond::Positive(var(a)?)),
+        ["constant", a] => Ok(Cond::Constant(var(a)?)),
         ["same-shape", a, b] => Ok(Cond::SameShape(var(a)?, var(b)?)),
         ["same-rows", a, b] => Ok(Cond::SameRows(var(a)?, var(b)?)),
         ["composable", a, b] => Ok(Cond::Composable(var(a)?, var(b)?)),
         _ => Err(format!(
-            "unknown condition `{text}` (scalar, nonscalar, symmetric, spd, diagonal, identity, square, vector, positive, same-shape, same-rows, composable)"
+            "unknown condition `{text}` (scalar, nonscalar, symmetric, spd, diagonal, identity, square, vector, positive, constant, same-shape, same-rows, composable)"
         )),
     }
 }
