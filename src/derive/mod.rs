@@ -17,8 +17,9 @@ use helpers::{choose_helpers, fresh_name, inline_single_use, name_common, sign_t
 
 use crate::autodiff::{self, Adjoints};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ir::{Graph, Shape};
+use crate::ir::{Graph, Math, Shape};
 use crate::model::Model;
+use crate::rational::Rational;
 use crate::simplify::cse::Tree;
 use crate::simplify::{self, CostKind, Facts, Limits, Props, Stats};
 
@@ -135,7 +136,7 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
     let exprs: Vec<Option<Tree>> = adj
         .grads
         .iter()
-        .map(|(_, r)| r.and_then(|_| trees.next()))
+        .map(|(_, r)| r.and_then(|_| trees.next()).filter(|t| !is_zero(t)))
         .collect();
     let mut d = Derivation {
         vars: wrt.iter().map(|s| s.to_string()).collect(),
@@ -150,6 +151,12 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
     }
     inline_single_use(&mut d);
     Ok(d)
+}
+
+/// `0` or `0·A`: a gradient that is identically zero.
+fn is_zero(t: &Tree) -> bool {
+    let zero = |t: &Tree| matches!(t.op, Math::Num(r) if r == Rational::ZERO);
+    zero(t) || (matches!(t.op, Math::Mul(_)) && t.kids.first().is_some_and(zero))
 }
 
 /// A tree as a shaped graph over symbols of known shapes (for shapes, printing, evaluation).

@@ -4,9 +4,10 @@
 pub mod analysis;
 pub mod cost;
 pub mod cse;
+pub mod linear;
 pub mod rules;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use egg::{
 };
 
 use crate::error::Result;
-use crate::ir::Math;
+use crate::ir::{Math, Shape};
 pub use analysis::{Facts, MathAnalysis, MathEGraph, Props};
 use rules::{Phase, RuleSpec};
 
@@ -326,10 +327,24 @@ pub fn simplify(
     if *cost != CostKind::Compact {
         return Ok((extracted, stats));
     }
+    // Each result is also known to the polish as its linear combination (like terms
+    // gathered), so terms that cancel across a long sum meet.
+    let shapes: HashMap<Symbol, Shape> = facts.iter().map(|(s, f)| (*s, f.shape.clone())).collect();
+    let symmetric: HashSet<Symbol> = facts
+        .iter()
+        .filter(|(_, f)| f.props.symmetric || f.shape.is_scalar())
+        .map(|(s, _)| *s)
+        .collect();
+    let mut known = equalities.to_vec();
+    for e in &extracted {
+        if let Some(x) = linear::expand(e, &shapes, &symmetric) {
+            known.push((e.clone(), x));
+        }
+    }
     let (second, polish) = run(
         &extracted,
         facts,
-        equalities,
+        &known,
         cost,
         &limits.polish(),
         &set.polish,

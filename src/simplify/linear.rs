@@ -1,0 +1,327 @@
+//! Sums as linear combinations. Reverse mode adds the adjoints of every path, so
+//! terms that cancel (`Wx − Wx`, `Bᵀx − Bᵀx` after expanding `(A + B)ᵀx`) can sit
+//! far apart in a sum, where two-term rewrite rules cannot meet them without
+//! associativity and commutativity on sums (which blow the e-graph up). This pass
+//! expands an expression into a linear combination of terms — products distributed
+//! over sums of one shape, transposes pushed onto names, numbers gathered — combines
+//! equal terms, and rebuilds the sum. The simplifier unions the result with the
+//! original, so extraction picks whichever writing is shorter.
+
+use std::collections::{HashMap, HashSet};
+
+use egg::{Id, Language, RecExpr, Symbol};
+
+use super::cse::Tree;
+use crate::ir::{Graph, Math, Shape};
+use crate::rational::Rational;
+
+/// Terms a combination may have before a product of sums is left unexpanded.
+const MAX_TERMS: usize = 24;
+
+/// A product term: scalar factors (in a canonical order) times matrix factors (in order).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Term {
+    scalars: Vec<Tree>,
+    factors: Vec<Tree>,
+}
+
+impl Term {
+    fn of(t: Tree, scalar: bool) -> Term {
+        if scalar {
+            Term {
+                scalars: vec![t],
+                factors: Vec::new(),
+            }
+        } else {
+            Term {
+                scalars: Vec::new(),
+                factors: vec![t],
+            }
+        }
+    }
+
+    fn times(&self, o: &Term) -> Term {
+        let mut scalars: Vec<Tree> = self.scalars.iter().chain(&o.scalars).cloned().collect();
+        scalars.sort();
+        let mut factors: Vec<Tree> = self.factors.iter().chain(&o.factors).cloned().collect();
+        // IA = AI = A
+        if factors.len() > 1 {
+            factors.retain(|f| !matches!(f.op, Math::Eye(_)));
+        }
+        Term { scalars, factors }
+    }
+
+    fn tree(self) -> Tree {
+        let mut all = self.scalars.into_iter().chain(self.factors);
+        let first = all.next().unwrap_or_else(|| num(Rational::ONE));
+        all.fold(first, |acc, f| {
+            node(Math::Mul([Id::from(0usize); 2]), vec![acc, f])
+        })
+    }
+}
+
+type Comb = Vec<(Rational, Term)>;
+
+fn node(op: Math, kids: Vec<Tree>) -> Tree {
+    let zero = Id::from(0usize);
+    let mut op = op;
+    for c in op.children_mut() {
+        *c = zero;
+    }
+    Tree { op, kids }
+}
+
+fn num(r: Rational) -> Tree {
+    node(Math::Num(r), Vec::new())
+}
+
+/// The linear combination of `expr` rebuilt as a sum, when it differs from `expr`.
+pub fn expand(
+    expr: &RecExpr<Math>,
+    shapes: &HashMap<Symbol, Shape>,
+    symmetric: &HashSet<Symbol>,
+) -> Option<RecExpr<Math>> {
+    let mut g = Graph::new(shapes.clone());
+    let root = g
+        .import(expr, Id::from(expr.as_ref().len().checked_sub(1)?))
+        .ok()?;
+    let pass = Pass { g: &g, symmetric };
+    let out = pass.normal(root);
+    let before = Tree::from_root(expr);
+    (out != before).then(|| out.to_expr())
+}
+
+struct Pass<'a> {
+    g: &'a Graph,
+    symmetric: &'a HashSet<Symbol>,
+}
+
+impl Pass<'_> {
+    /// `id` with its sums collected, at every depth.
+    fn normal(&self, id: Id) -> Tree {
+        self.rebuild(self.comb(id), id)
+    }
+
+    /// `id` as it is, with its children normalised.
+    fn atom(&self, id: Id) -> Comb {
+        let n = self.g.node(id);
+        if let Math::Num(v) = n {
+            let one = Term {
+                scalars: Vec::new(),
+                factors: Vec::new(),
+            };
+            return vec![(*v, one)];
+        }
+        let kids = n.children().iter().map(|c| self.normal(*c)).collect();
+        let scalar = self.g.shape(id).is_scalar();
+        vec![(Rational::ONE, Term::of(node(n.clone(), kids), scalar))]
+    }
+
+    /// The combination of `id`; the terms of a 1×1 value have scalar factors only (a
+    /// product xᵀy is one scalar factor, never matrix factors another product could split).
+    fn comb(&self, id: Id) -> Comb {
+        let comb = self.comb_of(id);
+        if !self.g.shape(id).is_scalar() {
+            return comb;
+        }
+        comb.into_iter()
+            .map(|(c, t)| {
+                if t.factors.is_empty() {
+                    return (c, t);
+                }
+                let inner = Term {
+                    scalars: Vec::new(),
+                    factors: t.factors,
+                }
+                .tree();
+                let mut scalars = t.scalars;
+                scalars.push(inner);
+                scalars.sort();
+                (
+                    c,
+                    Term {
+                        scalars,
+                        factors: Vec::new(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn comb_of(&self, id: Id) -> Comb {
+        let g = self.g;
+        let same = |a: &Id, b: &Id| g.shape(*a) == g.shape(*b);
+        match g.node(id) {
+            Math::Add([a, b]) if same(a, b) => {
+                let mut out = self.comb(*a);
+                out.extend(self.comb(*b));
+                out
+            }
+            Math::Neg(a) => {
+                scale(self.comb(*a), Rational::ONE.neg()).unwrap_or_else(|| self.atom(id))
+            }
+            Math::Mul([a, b]) => match (g.node(*a), g.node(*b)) {
+                (Math::Num(c), _) => scale(self.comb(*b), *c).unwrap_or_else(|| self.atom(id)),
+                (_, Math::Num(c)) => scale(self.comb(*a), *c).unwrap_or_else(|| self.atom(id)),
+                _ => self.product(id, *a, *b),
+            },
+            Math::Div([a, b]) => match g.node(*b) {
+                Math::Num(c) if *c != Rational::ZERO => c
+                    .powi(-1)
+                    .and_then(|k| scale(self.comb(*a), k))
+                    .unwrap_or_else(|| self.atom(id)),
+                _ => self.atom(id),
+            },
+            Math::Transpose(a) => self
+                .comb(*a)
+                .into_iter()
+                .map(|(c, t)| {
+                    let factors = t
+                        .factors
+                        .into_iter()
+                        .rev()
+                        .map(|f| self.transpose(f))
+                        .collect();
+                    (c, Term { factors, ..t })
+                })
+                .collect(),
+            _ => self.atom(id),
+        }
+    }
+
+    /// A product of two combinations, distributed when it stays small.
+    fn product(&self, id: Id, a: Id, b: Id) -> Comb {
+        let (ca, cb) = (self.comb(a), self.comb(b));
+        // A number on either side scales the other: x·1, (−1)·A.
+        if let Some(k) = number(&cb) {
+            return scale(ca, k).unwrap_or_else(|| self.atom(id));
+        }
+        if let Some(k) = number(&ca) {
+            return scale(cb, k).unwrap_or_else(|| self.atom(id));
+        }
+        if ca.len() * cb.len() > MAX_TERMS {
+            return self.atom(id);
+        }
+        let mut out = Vec::with_capacity(ca.len() * cb.len());
+        for (x, s) in &ca {
+            for (y, t) in &cb {
+                let Some(c) = x.mul(*y) else {
+                    return self.atom(id);
+                };
+                out.push((c, s.times(t)));
+            }
+        }
+        out
+    }
+
+    /// A transpose pushed onto names: (AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, Sᵀ = S for symmetric S.
+    fn transpose(&self, t: Tree) -> Tree {
+        match (&t.op, t.kids.as_slice()) {
+            (Math::Transpose(_), [x]) => x.clone(),
+            (Math::Num(_), _) => t,
+            (Math::Var(s), _) if self.symmetric.contains(s) => t,
+            (Math::Inv(_), [x]) if matches!(&x.op, Math::Var(s) if self.symmetric.contains(s)) => t,
+            (Math::Mul(_), [p, q]) => {
+                let (p, q) = (p.clone(), q.clone());
+                node(t.op.clone(), vec![self.transpose(q), self.transpose(p)])
+            }
+            (Math::Neg(_), [x]) => node(t.op.clone(), vec![self.transpose(x.clone())]),
+            _ => node(Math::Transpose(Id::from(0usize)), vec![t]),
+        }
+    }
+
+    /// The sum of a combination with equal terms gathered (in order of appearance).
+    fn rebuild(&self, comb: Comb, id: Id) -> Tree {
+        let mut order: Vec<Term> = Vec::new();
+        let mut coef: HashMap<Term, Rational> = HashMap::new();
+        for (c, t) in comb {
+            match coef.get_mut(&t) {
+                Some(k) => match k.add(c) {
+                    Some(v) => *k = v,
+                    None => return self.unchanged(id),
+                },
+                None => {
+                    coef.insert(t.clone(), c);
+                    order.push(t);
+                }
+            }
+        }
+        let terms: Vec<(Rational, Term)> = order
+            .into_iter()
+            .filter_map(|t| {
+                let c = coef[&t];
+                (c != Rational::ZERO).then_some((c, t))
+            })
+            .collect();
+        let mut sum: Option<Tree> = None;
+        for (c, t) in terms {
+            let negative = c.numer() < 0;
+            let abs = if negative { c.neg() } else { c };
+            let t = t.tree();
+            let term = if abs == Rational::ONE {
+                t
+            } else {
+                node(Math::Mul([Id::from(0usize); 2]), vec![num(abs), t])
+            };
+            sum = Some(match (sum, negative) {
+                (None, false) => term,
+                (None, true) => node(Math::Neg(Id::from(0usize)), vec![term]),
+                (Some(s), false) => node(Math::Add([Id::from(0usize); 2]), vec![s, term]),
+                (Some(s), true) => node(
+                    Math::Add([Id::from(0usize); 2]),
+                    vec![s, node(Math::Neg(Id::from(0usize)), vec![term])],
+                ),
+            });
+        }
+        sum.unwrap_or_else(|| self.zero(id))
+    }
+
+    /// Zero of `id`'s shape: the number 0, or 0 times a name of that shape (or the
+    /// value itself): a zero matrix.
+    fn zero(&self, id: Id) -> Tree {
+        let shape = self.g.shape(id);
+        if shape.is_scalar() {
+            return num(Rational::ZERO);
+        }
+        let mut names: Vec<&Symbol> = self
+            .g
+            .vars
+            .iter()
+            .filter(|(_, s)| **s == shape)
+            .map(|(n, _)| n)
+            .collect();
+        names.sort();
+        let of = names
+            .first()
+            .map_or_else(|| self.unchanged(id), |n| Tree::var(**n));
+        node(
+            Math::Mul([Id::from(0usize); 2]),
+            vec![num(Rational::ZERO), of],
+        )
+    }
+
+    fn unchanged(&self, id: Id) -> Tree {
+        Tree::from_expr(&self.g.expr, id)
+    }
+}
+
+/// The value of a combination that is a single number.
+fn number(comb: &Comb) -> Option<Rational> {
+    match comb.as_slice() {
+        [(c, t)] => match (t.scalars.as_slice(), t.factors.as_slice()) {
+            ([s], []) => match s.op {
+                Math::Num(v) => c.mul(v),
+                _ => None,
+            },
+            ([], []) => Some(*c),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn scale(comb: Comb, k: Rational) -> Option<Comb> {
+    comb.into_iter()
+        .map(|(c, t)| Some((c.mul(k)?, t)))
+        .collect()
+}
