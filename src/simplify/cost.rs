@@ -76,7 +76,7 @@ impl CostFunction<Math> for Compact<'_> {
             // Transposes sit on names (Yᵀ, K⁻ᵀ), not on products: YYᵀ rather than (K⁻¹Y)(K⁻¹Y)ᵀ.
             Math::Transpose(x) if !self.egraph[*x].data.named => 1.01,
             // A sign goes in front of a product, not inside it: −αDK⁻¹X, not αD(−K⁻¹X).
-            Math::Mul(_) | Math::Hadamard(_) if ca.negated || cb.negated => 1.02,
+            Math::Mul(_) | Math::Hadamard(_) if ca.negated || cb.negated => 1.04,
             // A + A is 2A.
             Math::Add([x, y]) if x == y => 1.1,
             // A negative number is a sign and a number.

@@ -181,7 +181,7 @@ fn converged_hook(
     }
 }
 
-/// Operations in several expressions, a subterm they share counted once.
+/// Operations (not leaves) in several expressions, a subterm they share counted once.
 fn dag_size(exprs: &[RecExpr<Math>]) -> usize {
     let mut seen: HashMap<Math, Id> = HashMap::new();
     for e in exprs {
@@ -192,7 +192,7 @@ fn dag_size(exprs: &[RecExpr<Math>]) -> usize {
             ids.push(*seen.entry(node).or_insert(next));
         }
     }
-    seen.len()
+    seen.keys().filter(|n| !n.is_leaf()).count()
 }
 
 /// Picks, root by root, the main or the polished form so that the results, with what
