@@ -4,7 +4,9 @@
 pub mod analysis;
 pub mod cost;
 pub mod cse;
+pub mod facts;
 pub mod linear;
+pub mod mono;
 pub mod rules;
 
 use std::collections::{HashMap, HashSet};
