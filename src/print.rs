@@ -178,7 +178,18 @@ impl<'a> Printer<'a> {
     }
 
     fn num(&self, r: &Rational) -> (String, u8) {
-        let text = r.decimal().unwrap_or_else(|| {
+        if self.notation == Notation::Unicode
+            && let Some(f) = vulgar(r.numer().abs(), r.denom())
+        {
+            return if r.numer() < 0 {
+                (format!("{}{f}", self.minus()), NEG)
+            } else {
+                (f.to_string(), ATOM)
+            };
+        }
+        let latex_fraction = self.notation == Notation::Latex && !r.is_integer();
+        let decimal = if latex_fraction { None } else { r.decimal() };
+        let text = decimal.unwrap_or_else(|| {
             if self.notation == Notation::Latex {
                 format!("\\frac{{{}}}{{{}}}", r.numer().abs(), r.denom())
             } else {
@@ -419,4 +430,19 @@ impl<'a> Printer<'a> {
         };
         format!("{l}{sep}{r}")
     }
+}
+
+/// The Unicode character of a common fraction (½, ⅓, ¼, ...), as a textbook writes it.
+fn vulgar(num: i128, den: i128) -> Option<char> {
+    Some(match (num, den) {
+        (1, 2) => '½',
+        (1, 3) => '⅓',
+        (2, 3) => '⅔',
+        (1, 4) => '¼',
+        (3, 4) => '¾',
+        (1, 5) => '⅕',
+        (1, 6) => '⅙',
+        (1, 8) => '⅛',
+        _ => return None,
+    })
 }

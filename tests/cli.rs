@@ -67,6 +67,36 @@ fn language_examples() {
             ],
         ),
         (
+            "gplvm-joint",
+            &[
+                "X : N x q; Y : N x p; alpha, beta, D : scalar; K = alpha*X*X' + I/beta; -D/2*logdet(K) - 0.5*tr(inv(K)*Y*Y')",
+                "--wrt",
+                "X",
+                "--wrt",
+                "alpha",
+                "--wrt",
+                "beta",
+            ],
+        ),
+        (
+            "gplvm-joint-latex",
+            &[
+                "X : N x q; Y : N x p; alpha, beta, D : scalar; K = alpha*X*X' + I/beta; -D/2*logdet(K) - 0.5*tr(inv(K)*Y*Y')",
+                "--wrt",
+                "alpha",
+                "--format",
+                "latex",
+            ],
+        ),
+        (
+            "cancelling-terms",
+            &[
+                "W : m x n; x : n; y : m; norm2(W*x - y) - norm2(W*x)",
+                "--wrt",
+                "x",
+            ],
+        ),
+        (
             "autoencoder-ascii",
             &["0.5*norm2(W'*W*x - x)", "--wrt", "W", "--format", "ascii"],
         ),
