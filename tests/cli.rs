@@ -89,6 +89,10 @@ fn language_examples() {
             ],
         ),
         (
+            "logistic-regression",
+            &["w : d; X : N x d; y : N; sum(log(1 + exp(-y .* (X*w))))", "--wrt", "w"],
+        ),
+        (
             "cancelling-terms",
             &[
                 "W : m x n; x : n; y : m; norm2(W*x - y) - norm2(W*x)",
