@@ -90,7 +90,11 @@ fn language_examples() {
         ),
         (
             "logistic-regression",
-            &["w : d; X : N x d; y : N; sum(log(1 + exp(-y .* (X*w))))", "--wrt", "w"],
+            &[
+                "w : d; X : N x d; y : N; sum(log(1 + exp(-y .* (X*w))))",
+                "--wrt",
+                "w",
+            ],
         ),
         (
             "cancelling-terms",
