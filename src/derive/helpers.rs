@@ -169,7 +169,7 @@ pub(super) fn sign_twins(
     facts: &mut HashMap<Symbol, Facts>,
     taken: &mut HashSet<String>,
 ) -> Vec<(RecExpr<Math>, RecExpr<Math>)> {
-    let node = |op: Math, kids: Vec<Tree>| Tree { op, kids };
+    let node = Tree::node;
     let zero = Id::from(0);
     let mut equalities = Vec::new();
     let mut added = Vec::new();

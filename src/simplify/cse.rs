@@ -36,6 +36,14 @@ impl Tree {
         Tree::from_expr(expr, Id::from(expr.as_ref().len() - 1))
     }
 
+    /// An operation over subtrees (the operation's own child ids are ignored and zeroed).
+    pub fn node(mut op: Math, kids: Vec<Tree>) -> Tree {
+        for c in op.children_mut() {
+            *c = Id::from(0usize);
+        }
+        Tree { op, kids }
+    }
+
     /// A leaf symbol.
     pub fn var(s: Symbol) -> Tree {
         Tree {

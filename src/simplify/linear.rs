@@ -55,24 +55,15 @@ impl Term {
         let mut all = self.scalars.into_iter().chain(self.factors);
         let first = all.next().unwrap_or_else(|| num(Rational::ONE));
         all.fold(first, |acc, f| {
-            node(Math::Mul([Id::from(0usize); 2]), vec![acc, f])
+            Tree::node(Math::Mul([Id::from(0usize); 2]), vec![acc, f])
         })
     }
 }
 
 type Comb = Vec<(Rational, Term)>;
 
-fn node(op: Math, kids: Vec<Tree>) -> Tree {
-    let zero = Id::from(0usize);
-    let mut op = op;
-    for c in op.children_mut() {
-        *c = zero;
-    }
-    Tree { op, kids }
-}
-
 fn num(r: Rational) -> Tree {
-    node(Math::Num(r), Vec::new())
+    Tree::node(Math::Num(r), Vec::new())
 }
 
 /// The linear combination of `expr` rebuilt as a sum, when it differs from `expr`.
@@ -114,7 +105,7 @@ impl Pass<'_> {
         }
         let kids = n.children().iter().map(|c| self.normal(*c)).collect();
         let scalar = self.g.shape(id).is_scalar();
-        vec![(Rational::ONE, Term::of(node(n.clone(), kids), scalar))]
+        vec![(Rational::ONE, Term::of(Tree::node(n.clone(), kids), scalar))]
     }
 
     /// The combination of `id`; the terms of a 1×1 value have scalar factors only (a
@@ -223,10 +214,10 @@ impl Pass<'_> {
             (Math::Inv(_), [x]) if matches!(&x.op, Math::Var(s) if self.symmetric.contains(s)) => t,
             (Math::Mul(_), [p, q]) => {
                 let (p, q) = (p.clone(), q.clone());
-                node(t.op.clone(), vec![self.transpose(q), self.transpose(p)])
+                Tree::node(t.op.clone(), vec![self.transpose(q), self.transpose(p)])
             }
-            (Math::Neg(_), [x]) => node(t.op.clone(), vec![self.transpose(x.clone())]),
-            _ => node(Math::Transpose(Id::from(0usize)), vec![t]),
+            (Math::Neg(_), [x]) => Tree::node(t.op.clone(), vec![self.transpose(x.clone())]),
+            _ => Tree::node(Math::Transpose(Id::from(0usize)), vec![t]),
         }
     }
 
@@ -261,15 +252,15 @@ impl Pass<'_> {
             let term = if abs == Rational::ONE {
                 t
             } else {
-                node(Math::Mul([Id::from(0usize); 2]), vec![num(abs), t])
+                Tree::node(Math::Mul([Id::from(0usize); 2]), vec![num(abs), t])
             };
             sum = Some(match (sum, negative) {
                 (None, false) => term,
-                (None, true) => node(Math::Neg(Id::from(0usize)), vec![term]),
-                (Some(s), false) => node(Math::Add([Id::from(0usize); 2]), vec![s, term]),
-                (Some(s), true) => node(
+                (None, true) => Tree::node(Math::Neg(Id::from(0usize)), vec![term]),
+                (Some(s), false) => Tree::node(Math::Add([Id::from(0usize); 2]), vec![s, term]),
+                (Some(s), true) => Tree::node(
                     Math::Add([Id::from(0usize); 2]),
-                    vec![s, node(Math::Neg(Id::from(0usize)), vec![term])],
+                    vec![s, Tree::node(Math::Neg(Id::from(0usize)), vec![term])],
                 ),
             });
         }
@@ -294,7 +285,7 @@ impl Pass<'_> {
         let of = names
             .first()
             .map_or_else(|| self.unchanged(id), |n| Tree::var(**n));
-        node(
+        Tree::node(
             Math::Mul([Id::from(0usize); 2]),
             vec![num(Rational::ZERO), of],
         )
