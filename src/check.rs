@@ -3,8 +3,8 @@
 
 use egg::Symbol;
 
-use crate::Gradient;
 use crate::error::Result;
+use crate::gradient::Gradient;
 use crate::numeric::check::{finite_difference, rel_err};
 use crate::numeric::sample::{Rng, random_point};
 

@@ -10,13 +10,14 @@ use egg::{Id, Language, Symbol};
 
 use crate::derive::typed_tree;
 use crate::error::{Error, ErrorKind, Result};
+use crate::gradient::Gradient;
 use crate::ir::{Dim, Graph, Math, Shape};
 use crate::numeric::Point;
 use crate::ops::{self, Build, Value};
 use crate::print::Notation;
+use crate::simplify::CostKind;
 use crate::simplify::cse::Tree;
 use crate::simplify::{self, Limits};
-use crate::{Gradient, simplify::CostKind};
 
 /// The Hessian of one variable.
 #[derive(Debug, Clone)]

@@ -62,6 +62,39 @@ impl FromStr for DimLeaf {
     }
 }
 
+/// The name of an elementwise function (`exp`, `σ` is `sigmoid`): which names exist
+/// is the registry's business (`ops::registry`), so adding one leaves the language
+/// alone. Parsing accepts any lower-case identifier; a name the registry does not
+/// know has no shape, so a graph refuses it and the rule loader reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Func(pub Symbol);
+
+impl fmt::Display for Func {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+impl FromStr for Func {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let mut chars = s.chars();
+        let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+        if first_ok && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+            Ok(Func(Symbol::from(s)))
+        } else {
+            Err(format!("not a function name: {s}"))
+        }
+    }
+}
+
+impl Math {
+    /// The elementwise function `name` applied to `x`.
+    pub fn fun(name: &str, x: Id) -> Math {
+        Math::Fun(Func(Symbol::from(name)), x)
+    }
+}
+
 /// Rows × columns; scalars are 1×1 and column vectors n×1.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Shape {
@@ -118,13 +151,14 @@ pub use lang::Math;
 
 mod lang {
     #![allow(missing_docs)]
-    use super::DimLeaf;
+    use super::{DimLeaf, Func};
     use crate::rational::Rational;
     use egg::{Id, Symbol, define_language};
 
     define_language! {
         /// The operations of matgrad. `-` and `/` of the surface language are kept
-        /// (`a - b` lowers to `a + (-b)`), as are `./` and `.^`.
+        /// (`a - b` lowers to `a + (-b)`), as are `./` and `.^`. The elementwise
+        /// functions are one variant, `Fun`, named by the registry (`ops`).
         pub enum Math {
             "+" = Add([Id; 2]),
             "neg" = Neg(Id),
@@ -146,21 +180,9 @@ mod lang {
             "diagv" = DiagV(Id),
             "ones" = Ones(Id),
             "I" = Eye(Id),
-            "exp" = Exp(Id),
-            "log" = Log(Id),
-            "sin" = Sin(Id),
-            "cos" = Cos(Id),
-            "tanh" = Tanh(Id),
-            "sqrt" = Sqrt(Id),
-            "abs" = Abs(Id),
-            "sign" = Sign(Id),
-            "sigmoid" = Sigmoid(Id),
-            "relu" = Relu(Id),
-            "step" = Step(Id),
-            "softplus" = Softplus(Id),
-            "swish" = Swish(Id),
             "softmax" = Softmax(Id),
             "logsumexp" = LogSumExp(Id),
+            Fun(Func, Id),
             Num(Rational),
             Dim(DimLeaf),
             Var(Symbol),
@@ -168,8 +190,18 @@ mod lang {
     }
 }
 
+/// The shape rule of the primitives: the shape of `node` given the shapes of the
+/// variables, of its children, and the dimension leaves. `None` if ill-shaped.
+/// The language does not know its primitives; `ops::graph` supplies their rule.
+pub type ShapeRule = fn(
+    node: &Math,
+    vars: &HashMap<Symbol, Shape>,
+    args: &[Shape],
+    dim_of: &dyn Fn(Id) -> Option<Dim>,
+) -> Option<Shape>;
+
 /// A hash-consed expression DAG with the shape of every node.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Graph {
     /// The nodes, children before parents.
     pub expr: RecExpr<Math>,
@@ -178,14 +210,19 @@ pub struct Graph {
     memo: HashMap<Math, Id>,
     /// Shapes of the variables.
     pub vars: HashMap<Symbol, Shape>,
+    rule: ShapeRule,
 }
 
 impl Graph {
-    /// An empty graph that knows the shapes of its variables.
-    pub fn new(vars: HashMap<Symbol, Shape>) -> Graph {
+    /// An empty graph that knows the shapes of its variables and the shape rule of its
+    /// operations.
+    pub fn new(vars: HashMap<Symbol, Shape>, rule: ShapeRule) -> Graph {
         Graph {
+            expr: RecExpr::default(),
+            shapes: Vec::new(),
+            memo: HashMap::new(),
             vars,
-            ..Graph::default()
+            rule,
         }
     }
 
@@ -204,13 +241,11 @@ impl Graph {
     fn shape_of(&self, node: &Math) -> Result<Option<Shape>> {
         let child = |id: &Id| self.shapes[usize::from(*id)].clone();
         let arg_shapes: Option<Vec<Shape>> = node.children().iter().map(child).collect();
-        let shape =
-            crate::ops::resolved_shape(node, &self.vars, &arg_shapes.unwrap_or_default(), |id| {
-                match &self.expr[id] {
-                    Math::Dim(d) => Some(d.0.clone()),
-                    _ => None,
-                }
-            });
+        let dim_of = |id: Id| match &self.expr[id] {
+            Math::Dim(d) => Some(d.0.clone()),
+            _ => None,
+        };
+        let shape = (self.rule)(node, &self.vars, &arg_shapes.unwrap_or_default(), &dim_of);
         match (node, shape) {
             (Math::Dim(_), _) => Ok(None),
             (_, Some(s)) => Ok(Some(s)),

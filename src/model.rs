@@ -4,7 +4,7 @@
 use egg::{Id, Symbol};
 
 use crate::ir::{Graph, Shape};
-use crate::syntax::ast::Structure;
+use crate::structure::Structure;
 
 /// An input of the problem (a declared or inferred name that is not defined).
 #[derive(Debug, Clone, PartialEq)]

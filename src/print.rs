@@ -1,9 +1,11 @@
 //! Printing expressions: unicode (the default, as a person writes it), ASCII
 //! (the input language, which matgrad parses again) and LaTeX.
 
-use egg::{Id, RecExpr};
+use egg::{Id, Language, RecExpr};
 
 use crate::ir::Math;
+use crate::names::GREEK;
+use crate::ops::{Spelling, registry};
 use crate::rational::Rational;
 
 /// An output notation.
@@ -34,33 +36,6 @@ pub struct Printer<'a> {
     /// Keep parentheses of nested products in unicode (to show the evaluation order).
     pub show_order: bool,
 }
-
-const GREEK: &[(&str, &str)] = &[
-    ("alpha", "α"),
-    ("beta", "β"),
-    ("gamma", "γ"),
-    ("delta", "δ"),
-    ("epsilon", "ε"),
-    ("zeta", "ζ"),
-    ("eta", "η"),
-    ("theta", "θ"),
-    ("iota", "ι"),
-    ("kappa", "κ"),
-    ("lambda", "λ"),
-    ("mu", "μ"),
-    ("nu", "ν"),
-    ("xi", "ξ"),
-    ("omicron", "ο"),
-    ("pi", "π"),
-    ("rho", "ρ"),
-    ("sigma", "σ"),
-    ("tau", "τ"),
-    ("upsilon", "υ"),
-    ("phi", "φ"),
-    ("chi", "χ"),
-    ("psi", "ψ"),
-    ("omega", "ω"),
-];
 
 /// A name in the given notation: Greek spelled out becomes a letter in unicode, a command in LaTeX.
 pub fn name(n: &str, notation: Notation) -> String {
@@ -164,17 +139,26 @@ impl<'a> Printer<'a> {
         }
     }
 
-    fn call(&self, f: &str, a: Id) -> (String, u8) {
-        let inner = self.go(a).0;
-        let f = match (self.notation, f) {
-            (Notation::Latex, "exp" | "log" | "sin" | "cos" | "tanh" | "det") => format!("\\{f}"),
-            (Notation::Latex, "sigmoid") => "\\sigma".into(),
-            (Notation::Latex, "sqrt") => return (format!("\\sqrt{{{inner}}}"), ATOM),
-            (Notation::Latex, _) => format!("\\operatorname{{{f}}}"),
-            (Notation::Unicode, "sigmoid") => "σ".into(),
-            _ => f.to_string(),
+    /// An operation as its registry entry spells it in this notation (`None`: the
+    /// printer's own rules write it).
+    fn spelled(&self, node: &Math) -> Option<(String, u8)> {
+        let p = registry::of(node)?;
+        let spelling = match self.notation {
+            Notation::Unicode => p.print.unicode,
+            Notation::Ascii => p.print.ascii,
+            Notation::Latex => p.print.latex,
         };
-        (format!("{f}{}", self.paren(&inner)), ATOM)
+        let kids = node.children();
+        Some(match spelling {
+            Spelling::Call(f) => (format!("{f}{}", self.paren(&self.go(kids[0]).0)), ATOM),
+            Spelling::Wrap(l, r) => (format!("{l}{}{r}", self.go(kids[0]).0), ATOM),
+            Spelling::Postfix(s) => (format!("{}{s}", self.at(kids[0], POST)), POST),
+            Spelling::Infix(op) => (
+                format!("{}{op}{}", self.at(kids[0], PROD), self.at(kids[1], NEG)),
+                PROD,
+            ),
+            Spelling::Printer => return None,
+        })
     }
 
     fn num(&self, r: &Rational) -> (String, u8) {
@@ -215,6 +199,9 @@ impl<'a> Printer<'a> {
         }
         let uni = self.notation == Notation::Unicode;
         let latex = self.notation == Notation::Latex;
+        if let Some(s) = self.spelled(&self.expr[id]) {
+            return s;
+        }
         match &self.expr[id] {
             Math::Num(r) => self.num(r),
             Math::Var(v) => (name(v.as_str(), self.notation), ATOM),
@@ -224,33 +211,11 @@ impl<'a> Printer<'a> {
             // −(ab) = (−a)b, so a product needs no parentheses after a minus sign.
             Math::Neg(a) => (format!("{}{}", self.minus(), self.at(*a, PROD)), NEG),
             Math::Mul([a, b]) => self.product(*a, *b),
-            Math::Hadamard([a, b]) => {
-                let op = match self.notation {
-                    Notation::Ascii => " .* ",
-                    Notation::Unicode => " ∘ ",
-                    Notation::Latex => " \\odot ",
-                };
-                (
-                    format!("{}{op}{}", self.at(*a, PROD), self.at(*b, NEG)),
-                    PROD,
-                )
-            }
             Math::Div([a, b]) if latex => (
                 format!("\\frac{{{}}}{{{}}}", self.go(*a).0, self.go(*b).0),
                 ATOM,
             ),
             Math::Div([a, b]) => (format!("{}/{}", self.at(*a, PROD), self.at(*b, NEG)), PROD),
-            Math::EDiv([a, b]) => {
-                let op = match self.notation {
-                    Notation::Ascii => " ./ ",
-                    Notation::Unicode => " ⊘ ",
-                    Notation::Latex => " \\oslash ",
-                };
-                (
-                    format!("{}{op}{}", self.at(*a, PROD), self.at(*b, NEG)),
-                    PROD,
-                )
-            }
             Math::Pow([a, k]) | Math::EPow([a, k]) => {
                 let elementwise = matches!(self.expr[id], Math::EPow(_));
                 let base = self.at(*a, POST);
@@ -286,42 +251,8 @@ impl<'a> Printer<'a> {
                 };
                 (format!("{}{sup}", self.at(*a, POST)), POST)
             }
-            Math::Inv(a) => match self.notation {
-                Notation::Ascii => self.call("inv", *a),
-                Notation::Unicode => (format!("{}⁻¹", self.at(*a, POST)), POST),
-                Notation::Latex => (format!("{}^{{-1}}", self.at(*a, POST)), POST),
-            },
-            Math::Trace(a) => self.call("tr", *a),
-            Math::Det(a) => self.call("det", *a),
-            Math::LogDet(a) => self.call(if latex { "log det" } else { "logdet" }, *a),
-            Math::Norm2(a) => match self.notation {
-                Notation::Ascii => self.call("norm2", *a),
-                Notation::Unicode => (format!("‖{}‖²", self.go(*a).0), ATOM),
-                Notation::Latex => (format!("\\lVert {} \\rVert^2", self.go(*a).0), ATOM),
-            },
-            Math::Norm(a) => match self.notation {
-                Notation::Ascii => self.call("norm", *a),
-                Notation::Unicode => (format!("‖{}‖", self.go(*a).0), ATOM),
-                Notation::Latex => (format!("\\lVert {} \\rVert", self.go(*a).0), ATOM),
-            },
-            Math::Sum(a) => self.call("sum", *a),
-            Math::DiagM(a) | Math::DiagV(a) => self.call("diag", *a),
-            Math::Ones(a) => self.call("ones", *a),
-            Math::Exp(a) => self.call("exp", *a),
-            Math::Log(a) => self.call("log", *a),
-            Math::Sin(a) => self.call("sin", *a),
-            Math::Cos(a) => self.call("cos", *a),
-            Math::Tanh(a) => self.call("tanh", *a),
-            Math::Sqrt(a) => self.call("sqrt", *a),
-            Math::Abs(a) => self.call("abs", *a),
-            Math::Sign(a) => self.call("sign", *a),
-            Math::Sigmoid(a) => self.call("sigmoid", *a),
-            Math::Relu(a) => self.call("relu", *a),
-            Math::Step(a) => self.call("step", *a),
-            Math::Softplus(a) => self.call("softplus", *a),
-            Math::Swish(a) => self.call("swish", *a),
-            Math::Softmax(a) => self.call("softmax", *a),
-            Math::LogSumExp(a) => self.call("logsumexp", *a),
+            // Every operation has an entry; an unknown function prints as its name.
+            node => (node.to_string(), ATOM),
         }
     }
 

@@ -112,7 +112,7 @@ fn check_rule(rule: &RuleSpec, want: usize, rng: &mut Rng) -> Result<usize, Stri
             .iter()
             .map(|(v, s)| (Symbol::from(format!("v{}", &v.to_string()[1..])), s.clone()))
             .collect();
-        let mut g = Graph::new(symbols);
+        let mut g = matgrad::ops::graph(symbols);
         let Some(lhs) = instantiate(&mut g, &rule.lhs.ast, &dims) else {
             continue;
         };

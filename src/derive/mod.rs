@@ -161,7 +161,7 @@ fn is_zero(t: &Tree) -> bool {
 
 /// A tree as a shaped graph over symbols of known shapes (for shapes, printing, evaluation).
 pub fn typed_tree(vars: HashMap<Symbol, Shape>, t: &Tree) -> Result<(Graph, Id)> {
-    let mut g = Graph::new(vars);
+    let mut g = crate::ops::graph(vars);
     let e = t.to_expr();
     let mut map: Vec<Id> = Vec::with_capacity(e.as_ref().len());
     for n in e.as_ref() {

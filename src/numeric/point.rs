@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ir::Dim;
 use crate::model::Model;
 use crate::ops::Value;
-use crate::syntax::shape::DataShape;
+use crate::structure::DataShape;
 
 /// Values of the inputs with the sizes they fix.
 #[derive(Debug, Clone, Default)]
@@ -152,7 +152,7 @@ pub fn bind(model: &Model, values: HashMap<String, Value>) -> Result<Point> {
                 ));
             }
         }
-        if input.structure != crate::syntax::ast::Structure::General
+        if input.structure != crate::structure::Structure::General
             && (v - v.transpose()).amax() > 1e-9 * (1.0 + v.amax())
         {
             return Err(Error::new(

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use egg::{Id, Symbol};
+use egg::{Language, Symbol};
 
 use crate::ir::{Dim, Math};
 use crate::model::Model;
 use crate::numeric::Point;
-use crate::ops::Value;
-use crate::syntax::ast::Structure;
+use crate::ops::{self, Value};
+use crate::structure::Structure;
 
 /// A small deterministic generator (SplitMix64), so that checks are reproducible.
 #[derive(Debug, Clone)]
@@ -42,20 +42,7 @@ impl Rng {
     }
 }
 
-/// What values an input must take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Domain {
-    /// Any real entries.
-    General,
-    /// A square matrix far from singular, with a positive determinant.
-    WellConditioned,
-    /// Entries in [0.5, 2].
-    Positive,
-    /// Symmetric.
-    Symmetric,
-    /// Symmetric positive definite.
-    Spd,
-}
+pub use crate::ops::Domain;
 
 /// The domain each input needs, from declarations and from how it is used.
 pub fn domains(model: &Model) -> HashMap<Symbol, Domain> {
@@ -71,28 +58,25 @@ pub fn domains(model: &Model) -> HashMap<Symbol, Domain> {
         };
         out.insert(Symbol::from(input.name.as_str()), d);
     }
-    let needs_positive = |n: &Math| -> Vec<Id> {
-        match n {
-            Math::Log(a) | Math::Sqrt(a) => vec![*a],
-            Math::EDiv([_, b]) | Math::Div([_, b]) => vec![*b],
-            Math::Pow([a, _]) | Math::EPow([a, _]) => vec![*a],
-            _ => vec![],
-        }
-    };
+    // What each operation needs of its operands (the registry's domains): a positive
+    // operand makes a general input positive; an operand that must be invertible makes
+    // a symmetric input SPD.
     for node in g.expr.as_ref() {
-        for a in needs_positive(node) {
-            if let Math::Var(s) = g.node(a)
-                && let Some(d) = out.get_mut(s)
-                && (*d == Domain::General || *d == Domain::WellConditioned)
-            {
-                *d = Domain::Positive;
+        let Some(p) = ops::registry::of(node) else {
+            continue;
+        };
+        for (a, need) in node.children().iter().zip(p.domain) {
+            let Math::Var(s) = g.node(*a) else { continue };
+            let Some(d) = out.get_mut(s) else { continue };
+            match need {
+                Domain::Positive if matches!(d, Domain::General | Domain::WellConditioned) => {
+                    *d = Domain::Positive;
+                }
+                Domain::WellConditioned | Domain::Spd if *d == Domain::Symmetric => {
+                    *d = Domain::Spd;
+                }
+                _ => {}
             }
-        }
-        if let Math::LogDet(a) | Math::Det(a) | Math::Inv(a) = node
-            && let Math::Var(s) = g.node(*a)
-            && out.get(s) == Some(&Domain::Symmetric)
-        {
-            out.insert(*s, Domain::Spd);
         }
     }
     out

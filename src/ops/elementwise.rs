@@ -2,76 +2,609 @@
 //! elementwise functions (exp, log, sin, cos, tanh, sqrt, abs, sign, sigmoid,
 //! relu, step, softplus, swish), each with its derivative.
 
-use egg::{Id, Language};
+use egg::Id;
 
 use super::linalg::zip;
-use super::{Build, DimAlgebra, Mismatch, Sh, Value, binary, broadcast, require_scalar};
+use super::registry::{
+    Code, Derivative, Diff, Domain, FactsIn, Local, Primitive, Print, ShapeRule, Spelling,
+    per_entry, pointwise_facts, positive_pointwise_facts,
+};
+use super::{Build, Value, binary};
 use crate::error::Result;
-use crate::ir::{Graph, Math};
+use crate::ir::Math;
 use crate::rational::Rational;
+use crate::structure::Props;
 
-type Rule<D> = std::result::Result<Sh<D>, Mismatch>;
-
-pub(super) fn shape<A: DimAlgebra>(alg: &mut A, node: &Math, a: &[Sh<A::D>]) -> Option<Rule<A::D>> {
-    Some(match node {
-        Math::Hadamard(_) | Math::EDiv(_) => broadcast(alg, &a[0], &a[1]),
-        Math::Div(_) | Math::EPow(_) => require_scalar(alg, &a[1], 1).map(|_| a[0].clone()),
-        Math::Pow(_) => require_scalar(alg, &a[0], 0)
-            .and_then(|_| require_scalar(alg, &a[1], 1))
-            .map(|_| a[0].clone()),
-        n if unary(n).is_some() => Ok(a[0].clone()),
-        _ => return None,
-    })
-}
-
-/// The scalar function of an elementwise node, if it is one.
-pub(crate) fn unary(node: &Math) -> Option<fn(f64) -> f64> {
-    fn sigmoid(x: f64) -> f64 {
-        if x >= 0.0 {
-            1.0 / (1.0 + (-x).exp())
-        } else {
-            x.exp() / (1.0 + x.exp())
-        }
-    }
-    Some(match node {
-        Math::Exp(_) => f64::exp,
-        Math::Log(_) => f64::ln,
-        Math::Sin(_) => f64::sin,
-        Math::Cos(_) => f64::cos,
-        Math::Tanh(_) => f64::tanh,
-        Math::Sqrt(_) => f64::sqrt,
-        Math::Abs(_) => f64::abs,
-        Math::Sign(_) => |x| {
-            if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                0.0
+/// The elementwise operations.
+pub(super) static PRIMITIVES: &[Primitive] = &[
+    Primitive {
+        op: ".*",
+        names: &[],
+        arity: 2,
+        shape: ShapeRule::Broadcast,
+        eval: |a| zip(a[0], a[1], |x, y| x * y),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                let ([x, y], adj) = ([s.kids[0], s.kids[1]], s.adj);
+                binary(b, x, y, s.active, |b| b.had(adj, y), |b| b.had(adj, x))
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d(A ∘ B) = dA ∘ B + A ∘ dB",
+            source: "Matrix Cookbook §2.1 (Hadamard product)",
+        },
+        flops: per_entry,
+        facts: |k| {
+            let (a, b) = (k.p(0), k.p(1));
+            Props {
+                positive: a.positive && b.positive,
+                symmetric: both_symmetric(k),
+                // A Hadamard product with a diagonal matrix (or its scaling) is diagonal.
+                diagonal: a.diagonal || b.diagonal,
+                ..Props::default()
             }
         },
-        Math::Sigmoid(_) => sigmoid,
-        Math::Relu(_) => |x| x.max(0.0),
-        Math::Step(_) => |x| if x > 0.0 { 1.0 } else { 0.0 },
-        Math::Softplus(_) => |x| x.max(0.0) + (-x.abs()).exp().ln_1p(),
-        Math::Swish(_) => |x| x * sigmoid(x),
-        _ => return None,
-    })
+        domain: &[Domain::General, Domain::General],
+        print: Print {
+            unicode: Spelling::Infix(" ∘ "),
+            ascii: Spelling::Infix(" .* "),
+            latex: Spelling::Infix(" \\odot "),
+        },
+        code: Code {
+            numpy: "{0} * {1}",
+            torch: "{0} * {1}",
+            jax: "{0} * {1}",
+            rust: "{0}.component_mul(&{1})",
+        },
+    },
+    Primitive {
+        op: "./",
+        names: &[],
+        arity: 2,
+        shape: ShapeRule::Broadcast,
+        eval: |a| zip(a[0], a[1], |x, y| x / y).and_then(|v| finite(v, "an elementwise division")),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                let ([x, y], adj) = ([s.kids[0], s.kids[1]], s.adj);
+                binary(
+                    b,
+                    x,
+                    y,
+                    s.active,
+                    |b| b.n(Math::EDiv([adj, y])),
+                    |b| {
+                        // ∂(x/y)/∂y = −x/y²
+                        let num = b.had(adj, x)?;
+                        let two = b.int(2)?;
+                        let den = b.n(Math::EPow([y, two]))?;
+                        let q = b.n(Math::EDiv([num, den]))?;
+                        b.neg(q)
+                    },
+                )
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d(A ⊘ B) = dA ⊘ B − A ∘ dB ⊘ B∘²",
+            source: "quotient rule",
+        },
+        flops: per_entry,
+        facts: |k| Props {
+            positive: k.p(0).positive && k.p(1).positive,
+            symmetric: both_symmetric(k),
+            ..Props::default()
+        },
+        domain: &[Domain::General, Domain::Positive],
+        print: Print {
+            unicode: Spelling::Infix(" ⊘ "),
+            ascii: Spelling::Infix(" ./ "),
+            latex: Spelling::Infix(" \\oslash "),
+        },
+        code: Code {
+            numpy: "{0} / {1}",
+            torch: "{0} / {1}",
+            jax: "{0} / {1}",
+            rust: "{0}.component_div(&{1})",
+        },
+    },
+    Primitive {
+        op: "/",
+        names: &[],
+        arity: 2,
+        shape: ShapeRule::ScaledBy,
+        eval: |a| zip(a[0], a[1], |x, y| x / y).and_then(|v| finite(v, "a division")),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                let ([x, t], adj) = ([s.kids[0], s.kids[1]], s.adj);
+                binary(
+                    b,
+                    x,
+                    t,
+                    s.active,
+                    |b| b.n(Math::Div([adj, t])),
+                    |b| {
+                        let ip = b.inner(adj, x)?;
+                        let two = b.int(2)?;
+                        let t2 = b.n(Math::Pow([t, two]))?;
+                        let q = b.n(Math::Div([ip, t2]))?;
+                        b.neg(q)
+                    },
+                )
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d(A/s) = dA/s − A ds/s²",
+            source: "quotient rule",
+        },
+        flops: per_entry,
+        facts: |k| Props {
+            positive: k.p(0).positive && k.p(1).positive,
+            symmetric: k.p(0).symmetric,
+            spd: k.p(0).spd && k.scalar(1) && k.p(1).positive,
+            diagonal: k.p(0).diagonal,
+            identity: false,
+        },
+        domain: &[Domain::General, Domain::Positive],
+        print: Print::PRINTER,
+        code: Code {
+            numpy: "{0} / {1}",
+            torch: "{0} / {1}",
+            jax: "{0} / {1}",
+            rust: "{0} / {1}",
+        },
+    },
+    Primitive {
+        op: "^",
+        names: &[],
+        arity: 2,
+        shape: ShapeRule::Scalars,
+        eval: |a| zip(a[0], a[1], f64::powf).and_then(|v| finite(v, "a power")),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                let ([x, k], adj, out) = ([s.kids[0], s.kids[1]], s.adj, s.out);
+                binary(
+                    b,
+                    x,
+                    k,
+                    s.active,
+                    |b| power_rule(b, adj, x, k, Math::Pow),
+                    |b| {
+                        let l = b.n(Math::fun("log", x))?;
+                        let p = b.mul(out, l)?;
+                        b.mul(adj, p)
+                    },
+                )
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d(aᵏ) = k aᵏ⁻¹ da + aᵏ log(a) dk",
+            source: "power rule",
+        },
+        flops: per_entry,
+        facts: |_| Props::default(),
+        domain: &[Domain::Positive, Domain::General],
+        print: Print::PRINTER,
+        code: Code {
+            numpy: "{0} ** {1}",
+            torch: "{0} ** {1}",
+            jax: "{0} ** {1}",
+            rust: "{0}.powf({1})",
+        },
+    },
+    Primitive {
+        op: ".^",
+        names: &[],
+        arity: 2,
+        shape: ShapeRule::ScaledBy,
+        eval: |a| zip(a[0], a[1], f64::powf).and_then(|v| finite(v, "a power")),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                let ([x, k], adj, out) = ([s.kids[0], s.kids[1]], s.adj, s.out);
+                binary(
+                    b,
+                    x,
+                    k,
+                    s.active,
+                    |b| power_rule(b, adj, x, k, Math::EPow),
+                    |b| {
+                        let l = b.n(Math::fun("log", x))?;
+                        let p = b.had(out, l)?;
+                        b.inner(adj, p)
+                    },
+                )
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d(A∘ᵏ) = k A∘⁽ᵏ⁻¹⁾ ∘ dA + A∘ᵏ ∘ log(A) dk",
+            source: "power rule",
+        },
+        flops: per_entry,
+        facts: |k| Props {
+            symmetric: k.p(0).symmetric,
+            ..Props::default()
+        },
+        domain: &[Domain::Positive, Domain::General],
+        print: Print::PRINTER,
+        code: Code {
+            numpy: "{0} ** {1}",
+            torch: "{0} ** {1}",
+            jax: "{0} ** {1}",
+            rust: "{0}.map(|x| x.powf({1}))",
+        },
+    },
+    Primitive {
+        op: "exp",
+        names: &["exp"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map(a[0], f64::exp),
+        diff: Diff::Pointwise(|_, _, y| Ok(Local::Times(y))),
+        derivative: Derivative {
+            identity: "exp′ = exp",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: positive_pointwise_facts,
+        domain: &[Domain::General],
+        print: print("exp", "\\exp"),
+        code: Code {
+            numpy: "np.exp({0})",
+            torch: "torch.exp({0})",
+            jax: "jnp.exp({0})",
+            rust: "{0}.map(f64::exp)",
+        },
+    },
+    Primitive {
+        op: "log",
+        names: &["log"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map_in(a[0], |x| x > 0.0, "the log of a number ≤ 0", f64::ln),
+        diff: Diff::Pointwise(|_, x, _| Ok(Local::Over(x))),
+        derivative: Derivative {
+            identity: "log′(x) = 1/x",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: pointwise_facts,
+        domain: &[Domain::Positive],
+        print: print("log", "\\log"),
+        code: Code {
+            numpy: "np.log({0})",
+            torch: "torch.log({0})",
+            jax: "jnp.log({0})",
+            rust: "{0}.map(f64::ln)",
+        },
+    },
+    Primitive {
+        op: "sin",
+        names: &["sin"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map(a[0], f64::sin),
+        diff: Diff::Pointwise(|b, x, _| b.n(Math::fun("cos", x)).map(Local::Times)),
+        derivative: Derivative {
+            identity: "sin′ = cos",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: pointwise_facts,
+        domain: &[Domain::General],
+        print: print("sin", "\\sin"),
+        code: Code {
+            numpy: "np.sin({0})",
+            torch: "torch.sin({0})",
+            jax: "jnp.sin({0})",
+            rust: "{0}.map(f64::sin)",
+        },
+    },
+    Primitive {
+        op: "cos",
+        names: &["cos"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map(a[0], f64::cos),
+        diff: Diff::Pointwise(|b, x, _| {
+            let s = b.n(Math::fun("sin", x))?;
+            b.neg(s).map(Local::Times)
+        }),
+        derivative: Derivative {
+            identity: "cos′ = −sin",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: pointwise_facts,
+        domain: &[Domain::General],
+        print: print("cos", "\\cos"),
+        code: Code {
+            numpy: "np.cos({0})",
+            torch: "torch.cos({0})",
+            jax: "jnp.cos({0})",
+            rust: "{0}.map(f64::cos)",
+        },
+    },
+    Primitive {
+        op: "tanh",
+        names: &["tanh"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map(a[0], f64::tanh),
+        diff: Diff::Pointwise(|b, _, y| {
+            let one = b.int(1)?;
+            let two = b.int(2)?;
+            let sq = b.n(Math::EPow([y, two]))?;
+            let nsq = b.neg(sq)?;
+            b.n(Math::Add([one, nsq])).map(Local::Times)
+        }),
+        derivative: Derivative {
+            identity: "tanh′ = 1 − tanh²",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: pointwise_facts,
+        domain: &[Domain::General],
+        print: print("tanh", "\\tanh"),
+        code: Code {
+            numpy: "np.tanh({0})",
+            torch: "torch.tanh({0})",
+            jax: "jnp.tanh({0})",
+            rust: "{0}.map(f64::tanh)",
+        },
+    },
+    Primitive {
+        op: "sqrt",
+        names: &["sqrt"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| {
+            map_in(
+                a[0],
+                |x| x >= 0.0,
+                "the square root of a negative number",
+                f64::sqrt,
+            )
+        },
+        diff: Diff::Pointwise(|b, _, y| {
+            let two = b.int(2)?;
+            b.mul(two, y).map(Local::Over)
+        }),
+        derivative: Derivative {
+            identity: "√′(x) = 1/(2√x)",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: |k| Props {
+            positive: k.p(0).positive && k.scalar(0),
+            ..pointwise_facts(k)
+        },
+        domain: &[Domain::Positive],
+        print: Print {
+            unicode: Spelling::Call("sqrt"),
+            ascii: Spelling::Call("sqrt"),
+            latex: Spelling::Wrap("\\sqrt{", "}"),
+        },
+        code: Code {
+            numpy: "np.sqrt({0})",
+            torch: "torch.sqrt({0})",
+            jax: "jnp.sqrt({0})",
+            rust: "{0}.map(f64::sqrt)",
+        },
+    },
+    Primitive {
+        op: "abs",
+        names: &["abs"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map(a[0], f64::abs),
+        diff: Diff::Pointwise(|b, x, _| b.n(Math::fun("sign", x)).map(Local::Times)),
+        derivative: Derivative {
+            identity: "|x|′ = sign(x) (x ≠ 0)",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: pointwise_facts,
+        domain: &[Domain::General],
+        print: print("abs", "\\operatorname{abs}"),
+        code: Code {
+            numpy: "np.abs({0})",
+            torch: "torch.abs({0})",
+            jax: "jnp.abs({0})",
+            rust: "{0}.map(f64::abs)",
+        },
+    },
+    Primitive {
+        op: "sign",
+        names: &["sign"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| {
+            map(a[0], |x| {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            })
+        },
+        diff: Diff::Pointwise(|_, _, _| Ok(Local::Zero)),
+        derivative: Derivative {
+            identity: "sign′ = 0 (x ≠ 0)",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: pointwise_facts,
+        domain: &[Domain::General],
+        print: print("sign", "\\operatorname{sign}"),
+        code: Code {
+            numpy: "np.sign({0})",
+            torch: "torch.sign({0})",
+            jax: "jnp.sign({0})",
+            rust: "{0}.map(|x| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 })",
+        },
+    },
+    Primitive {
+        op: "sigmoid",
+        names: &["sigmoid", "σ"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map(a[0], sigmoid),
+        diff: Diff::Pointwise(|b, _, y| sigmoid_prime(b, y).map(Local::Times)),
+        derivative: Derivative {
+            identity: "σ′ = σ(1 − σ)",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: positive_pointwise_facts,
+        domain: &[Domain::General],
+        print: Print {
+            unicode: Spelling::Call("σ"),
+            ascii: Spelling::Call("sigmoid"),
+            latex: Spelling::Call("\\sigma"),
+        },
+        code: Code {
+            numpy: "scipy.special.expit({0})",
+            torch: "torch.sigmoid({0})",
+            jax: "jax.nn.sigmoid({0})",
+            rust: "{0}.map(|x| 1.0 / (1.0 + (-x).exp()))",
+        },
+    },
+    Primitive {
+        op: "relu",
+        names: &["relu"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map(a[0], |x| x.max(0.0)),
+        diff: Diff::Pointwise(|b, x, _| b.n(Math::fun("step", x)).map(Local::Times)),
+        derivative: Derivative {
+            identity: "relu′ = step (x ≠ 0)",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: pointwise_facts,
+        domain: &[Domain::General],
+        print: print("relu", "\\operatorname{relu}"),
+        code: Code {
+            numpy: "np.maximum({0}, 0.0)",
+            torch: "torch.relu({0})",
+            jax: "jax.nn.relu({0})",
+            rust: "{0}.map(|x| x.max(0.0))",
+        },
+    },
+    Primitive {
+        op: "step",
+        names: &["step"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map(a[0], |x| if x > 0.0 { 1.0 } else { 0.0 }),
+        diff: Diff::Pointwise(|_, _, _| Ok(Local::Zero)),
+        derivative: Derivative {
+            identity: "step′ = 0 (x ≠ 0)",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: pointwise_facts,
+        domain: &[Domain::General],
+        print: print("step", "\\operatorname{step}"),
+        code: Code {
+            numpy: "np.heaviside({0}, 0.0)",
+            torch: "torch.heaviside({0}, torch.zeros_like({0}))",
+            jax: "jnp.heaviside({0}, 0.0)",
+            rust: "{0}.map(|x| if x > 0.0 { 1.0 } else { 0.0 })",
+        },
+    },
+    Primitive {
+        op: "softplus",
+        names: &["softplus"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map(a[0], |x| x.max(0.0) + (-x.abs()).exp().ln_1p()),
+        diff: Diff::Pointwise(|b, x, _| b.n(Math::fun("sigmoid", x)).map(Local::Times)),
+        derivative: Derivative {
+            identity: "softplus′ = σ",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: positive_pointwise_facts,
+        domain: &[Domain::General],
+        print: print("softplus", "\\operatorname{softplus}"),
+        code: Code {
+            numpy: "np.logaddexp(0.0, {0})",
+            torch: "torch.nn.functional.softplus({0})",
+            jax: "jax.nn.softplus({0})",
+            rust: "{0}.map(|x| x.max(0.0) + (-x.abs()).exp().ln_1p())",
+        },
+    },
+    Primitive {
+        op: "swish",
+        names: &["swish"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map(a[0], |x| x * sigmoid(x)),
+        diff: Diff::Pointwise(|b, x, _| {
+            // swish′ = σ + x ∘ σ(1 − σ)
+            let s = b.n(Math::fun("sigmoid", x))?;
+            let sp = sigmoid_prime(b, s)?;
+            let xs = b.had(x, sp)?;
+            b.n(Math::Add([s, xs])).map(Local::Times)
+        }),
+        derivative: Derivative {
+            identity: "swish′ = σ + xσ(1 − σ)",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: pointwise_facts,
+        domain: &[Domain::General],
+        print: print("swish", "\\operatorname{swish}"),
+        code: Code {
+            numpy: "{0} * scipy.special.expit({0})",
+            torch: "torch.nn.functional.silu({0})",
+            jax: "jax.nn.swish({0})",
+            rust: "{0}.map(|x| x / (1.0 + (-x).exp()))",
+        },
+    },
+];
+
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        x.exp() / (1.0 + x.exp())
+    }
 }
 
-fn domain(node: &Math, a: &Value) -> std::result::Result<(), String> {
-    let bad = match node {
-        Math::Log(_) => a
-            .iter()
-            .any(|&x| x <= 0.0)
-            .then_some("the log of a number ≤ 0"),
-        Math::Sqrt(_) => a
-            .iter()
-            .any(|&x| x < 0.0)
-            .then_some("the square root of a negative number"),
-        _ => None,
-    };
-    bad.map_or(Ok(()), |m| Err(m.to_string()))
+/// Applies `f` to every entry.
+fn map(a: &Value, f: fn(f64) -> f64) -> std::result::Result<Value, String> {
+    Ok(a.map(f))
+}
+
+/// Applies `f` to every entry, which must be where `ok` holds (else the error `why`).
+fn map_in(
+    a: &Value,
+    ok: fn(f64) -> bool,
+    why: &str,
+    f: fn(f64) -> f64,
+) -> std::result::Result<Value, String> {
+    if a.iter().all(|&x| ok(x)) {
+        Ok(a.map(f))
+    } else {
+        Err(why.to_string())
+    }
+}
+
+/// The function `name`, written `name(x)` everywhere but LaTeX, where it is `latex(x)`.
+const fn print(name: &'static str, latex: &'static str) -> Print {
+    Print::call(name, latex)
+}
+
+/// A ∘ B and A ⊘ B are symmetric when both operands are (or are scalars).
+fn both_symmetric(k: &FactsIn) -> bool {
+    (k.p(0).symmetric || k.scalar(0)) && (k.p(1).symmetric || k.scalar(1))
 }
 
 fn finite(v: Value, what: &str) -> std::result::Result<Value, String> {
@@ -80,101 +613,6 @@ fn finite(v: Value, what: &str) -> std::result::Result<Value, String> {
     } else {
         Err(format!("{what} is not finite at this point"))
     }
-}
-
-pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Value, String>> {
-    Some(match node {
-        Math::Hadamard(_) => zip(a[0], a[1], |x, y| x * y),
-        Math::EDiv(_) => {
-            zip(a[0], a[1], |x, y| x / y).and_then(|v| finite(v, "an elementwise division"))
-        }
-        Math::Div(_) => zip(a[0], a[1], |x, y| x / y).and_then(|v| finite(v, "a division")),
-        Math::Pow(_) | Math::EPow(_) => {
-            zip(a[0], a[1], f64::powf).and_then(|v| finite(v, "a power"))
-        }
-        n => {
-            let f = unary(n)?;
-            domain(n, a[0]).map(|_| a[0].map(f))
-        }
-    })
-}
-
-pub(super) fn vjp(
-    g: &mut Graph,
-    node: &Math,
-    out: Id,
-    adj: Id,
-    active: &dyn Fn(Id) -> bool,
-) -> Option<Result<Vec<(Id, Id)>>> {
-    let mut b = Build { g };
-    let b = &mut b;
-    let r = match *node {
-        Math::Hadamard([x, y]) => binary(b, x, y, active, |b| b.had(adj, y), |b| b.had(adj, x)),
-        Math::EDiv([x, y]) => binary(
-            b,
-            x,
-            y,
-            active,
-            |b| b.n(Math::EDiv([adj, y])),
-            |b| {
-                // ∂(x/y)/∂y = −x/y²
-                let num = b.had(adj, x)?;
-                let two = b.int(2)?;
-                let den = b.n(Math::EPow([y, two]))?;
-                let q = b.n(Math::EDiv([num, den]))?;
-                b.neg(q)
-            },
-        ),
-        Math::Div([x, s]) => binary(
-            b,
-            x,
-            s,
-            active,
-            |b| b.n(Math::Div([adj, s])),
-            |b| {
-                let ip = b.inner(adj, x)?;
-                let two = b.int(2)?;
-                let s2 = b.n(Math::Pow([s, two]))?;
-                let q = b.n(Math::Div([ip, s2]))?;
-                b.neg(q)
-            },
-        ),
-        Math::Pow([x, k]) => binary(
-            b,
-            x,
-            k,
-            active,
-            |b| power_rule(b, adj, x, k, Math::Pow),
-            |b| {
-                let l = b.n(Math::Log(x))?;
-                let p = b.mul(out, l)?;
-                b.mul(adj, p)
-            },
-        ),
-        Math::EPow([x, k]) => binary(
-            b,
-            x,
-            k,
-            active,
-            |b| power_rule(b, adj, x, k, Math::EPow),
-            |b| {
-                let l = b.n(Math::Log(x))?;
-                let p = b.had(out, l)?;
-                b.inner(adj, p)
-            },
-        ),
-        ref n => {
-            let x = *n.children().first()?;
-            unary(n)?;
-            if !active(x) {
-                return Some(Ok(Vec::new()));
-            }
-            return Some(
-                unary_vjp(b, n, x, out, adj).map(|o| o.map(|c| vec![(x, c)]).unwrap_or_default()),
-            );
-        }
-    };
-    Some(r)
 }
 
 /// d(x^k) = k x^(k−1) dx, with the exponent folded when it is a number.
@@ -208,45 +646,6 @@ fn power_rule(b: &mut Build, adj: Id, x: Id, k: Id, op: fn([Id; 2]) -> Math) -> 
         }
     };
     b.had(adj, deriv)
-}
-
-fn unary_vjp(b: &mut Build, n: &Math, x: Id, out: Id, adj: Id) -> Result<Option<Id>> {
-    let one = b.int(1)?;
-    let d = match n {
-        Math::Exp(_) => out,
-        Math::Log(_) => return b.n(Math::EDiv([adj, x])).map(Some),
-        Math::Sin(_) => b.n(Math::Cos(x))?,
-        Math::Cos(_) => {
-            let s = b.n(Math::Sin(x))?;
-            b.neg(s)?
-        }
-        Math::Tanh(_) => {
-            // tanh' = 1 − tanh²
-            let two = b.int(2)?;
-            let sq = b.n(Math::EPow([out, two]))?;
-            let nsq = b.neg(sq)?;
-            b.n(Math::Add([one, nsq]))?
-        }
-        Math::Sqrt(_) => {
-            let two = b.int(2)?;
-            let den = b.mul(two, out)?;
-            return b.n(Math::EDiv([adj, den])).map(Some);
-        }
-        Math::Abs(_) => b.n(Math::Sign(x))?,
-        Math::Sign(_) | Math::Step(_) => return Ok(None),
-        Math::Sigmoid(_) => sigmoid_prime(b, out)?,
-        Math::Relu(_) => b.n(Math::Step(x))?,
-        Math::Softplus(_) => b.n(Math::Sigmoid(x))?,
-        Math::Swish(_) => {
-            // swish' = σ + x ∘ σ(1 − σ)
-            let s = b.n(Math::Sigmoid(x))?;
-            let sp = sigmoid_prime(b, s)?;
-            let xs = b.had(x, sp)?;
-            b.n(Math::Add([s, xs]))?
-        }
-        _ => return Ok(None),
-    };
-    b.had(adj, d).map(Some)
 }
 
 /// σ' = σ ∘ (1 − σ), given σ.

@@ -3,42 +3,14 @@
 
 use egg::Id;
 
-use super::{Build, DimAlgebra, Mismatch, Sh, Value, binary, broadcast, is_scalar, require_square};
+use super::registry::{
+    Code, Derivative, Diff, Domain, Primitive, Print, ShapeRule, Spelling, VjpSite, free, no_facts,
+    per_entry,
+};
+use super::{Build, Value, binary};
 use crate::error::Result;
-use crate::ir::{Graph, Math};
-
-type Rule<D> = std::result::Result<Sh<D>, Mismatch>;
-
-pub(super) fn shape<A: DimAlgebra>(alg: &mut A, node: &Math, a: &[Sh<A::D>]) -> Option<Rule<A::D>> {
-    let one = |alg: &mut A| Sh {
-        rows: alg.one(),
-        cols: alg.one(),
-    };
-    Some(match node {
-        Math::Add(_) => broadcast(alg, &a[0], &a[1]),
-        Math::Neg(_) => Ok(a[0].clone()),
-        Math::Mul(_) => {
-            if is_scalar(alg, &a[0]) {
-                Ok(a[1].clone())
-            } else if is_scalar(alg, &a[1]) {
-                Ok(a[0].clone())
-            } else if alg.unify(&a[0].cols, &a[1].rows) {
-                Ok(Sh {
-                    rows: a[0].rows.clone(),
-                    cols: a[1].cols.clone(),
-                })
-            } else {
-                Err(Mismatch::Inner)
-            }
-        }
-        Math::Transpose(_) => Ok(a[0].t()),
-        Math::Inv(_) => require_square(alg, &a[0], 0).map(|_| a[0].clone()),
-        Math::Trace(_) | Math::Det(_) | Math::LogDet(_) => {
-            require_square(alg, &a[0], 0).map(|_| one(alg))
-        }
-        _ => return None,
-    })
-}
+use crate::ir::Math;
+use crate::structure::Props;
 
 /// Scalar-or-matrix product with the language's semantics.
 pub(super) fn product(a: &Value, b: &Value) -> std::result::Result<Value, String> {
@@ -115,83 +87,314 @@ pub(crate) fn log_abs_det(a: &Value) -> (f64, f64) {
     (log, sign)
 }
 
-pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Value, String>> {
-    Some(match node {
-        Math::Add(_) => zip(a[0], a[1], |x, y| x + y),
-        Math::Neg(_) => Ok(-a[0]),
-        Math::Mul(_) => product(a[0], a[1]),
-        Math::Transpose(_) => Ok(a[0].transpose()),
-        Math::Inv(_) => square(a[0], "inverse").and_then(|_| {
-            a[0].clone()
-                .try_inverse()
-                .ok_or_else(|| "the inverse of a singular matrix".to_string())
-        }),
-        Math::Trace(_) => square(a[0], "trace").map(|_| scalar(a[0].trace())),
-        Math::Det(_) => square(a[0], "determinant").map(|_| scalar(a[0].clone().determinant())),
-        Math::LogDet(_) => square(a[0], "log-determinant").and_then(|_| {
-            let (log, sign) = log_abs_det(a[0]);
-            if sign > 0.0 {
-                Ok(scalar(log))
-            } else if sign == 0.0 {
-                Err("the log-determinant of a singular matrix".to_string())
+/// Sums, products, transposes, inverses, traces and determinants.
+pub(super) static PRIMITIVES: &[Primitive] = &[
+    Primitive {
+        op: "+",
+        names: &[],
+        arity: 2,
+        shape: ShapeRule::Broadcast,
+        eval: |a| zip(a[0], a[1], |x, y| x + y),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                binary(
+                    b,
+                    s.kids[0],
+                    s.kids[1],
+                    s.active,
+                    |_| Ok(s.adj),
+                    |_| Ok(s.adj),
+                )
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d(A + B) = dA + dB",
+            source: "linearity",
+        },
+        flops: per_entry,
+        facts: |k| Props {
+            positive: k.p(0).positive && k.p(1).positive,
+            symmetric: (k.p(0).symmetric || k.scalar(0)) && (k.p(1).symmetric || k.scalar(1)),
+            spd: k.p(0).spd && k.p(1).spd,
+            diagonal: k.p(0).diagonal && k.p(1).diagonal,
+            identity: false,
+        },
+        domain: &[Domain::General, Domain::General],
+        print: Print::PRINTER,
+        code: Code {
+            numpy: "{0} + {1}",
+            torch: "{0} + {1}",
+            jax: "{0} + {1}",
+            rust: "{0} + {1}",
+        },
+    },
+    Primitive {
+        op: "neg",
+        names: &[],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| Ok(-a[0]),
+        diff: Diff::Rule {
+            vjp: |b, s| b.neg(s.adj).map(|n| vec![(s.kids[0], n)]),
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d(−A) = −dA",
+            source: "linearity",
+        },
+        flops: per_entry,
+        facts: |k| Props {
+            symmetric: k.p(0).symmetric,
+            diagonal: k.p(0).diagonal,
+            ..Props::default()
+        },
+        domain: &[Domain::General],
+        print: Print::PRINTER,
+        code: Code {
+            numpy: "-{0}",
+            torch: "-{0}",
+            jax: "-{0}",
+            rust: "-{0}",
+        },
+    },
+    Primitive {
+        op: "*",
+        names: &[],
+        arity: 2,
+        shape: ShapeRule::Product,
+        eval: |a| product(a[0], a[1]),
+        diff: Diff::Rule {
+            vjp: mul_vjp,
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d(AB) = dA B + A dB, so Ā = ḠBᵀ and B̄ = AᵀḠ",
+            source: "Matrix Cookbook eq. 37",
+        },
+        flops: |out, a| {
+            let ((ar, ac), (br, bc)) = (a[0], a[1]);
+            if ar * ac == 1.0 || br * bc == 1.0 {
+                out.0 * out.1
             } else {
-                Err("the log-determinant of a matrix with a negative determinant".to_string())
+                ar * bc * (2.0 * ac - 1.0)
             }
-        }),
-        _ => return None,
-    })
-}
+        },
+        facts: |k| {
+            let (a, b) = (k.p(0), k.p(1));
+            let pos_scalar = |i: usize| k.scalar(i) && k.p(i).positive;
+            let diag_or_scalar = |i: usize| k.p(i).diagonal || k.scalar(i);
+            Props {
+                positive: a.positive && b.positive,
+                symmetric: (k.scalar(0) && b.symmetric) || (a.symmetric && k.scalar(1)),
+                spd: (pos_scalar(0) && b.spd) || (a.spd && pos_scalar(1)),
+                diagonal: diag_or_scalar(0) && diag_or_scalar(1),
+                identity: a.identity && b.identity,
+            }
+        },
+        domain: &[Domain::General, Domain::General],
+        print: Print::PRINTER,
+        code: Code {
+            numpy: "{0} @ {1}",
+            torch: "{0} @ {1}",
+            jax: "{0} @ {1}",
+            rust: "&{0} * &{1}",
+        },
+    },
+    Primitive {
+        op: "T",
+        names: &[],
+        arity: 1,
+        shape: ShapeRule::Transpose,
+        eval: |a| Ok(a[0].transpose()),
+        diff: Diff::Rule {
+            vjp: |b, s| b.t(s.adj).map(|t| vec![(s.kids[0], t)]),
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d(Aᵀ) = (dA)ᵀ",
+            source: "Matrix Cookbook eq. 35",
+        },
+        flops: free,
+        facts: |k| Props {
+            symmetric: k.p(0).symmetric,
+            spd: k.p(0).spd,
+            diagonal: k.p(0).diagonal,
+            identity: k.p(0).identity,
+            positive: false,
+        },
+        domain: &[Domain::General],
+        print: Print::PRINTER,
+        code: Code {
+            numpy: "{0}.T",
+            torch: "{0}.T",
+            jax: "{0}.T",
+            rust: "{0}.transpose()",
+        },
+    },
+    Primitive {
+        op: "inv",
+        names: &["inv"],
+        arity: 1,
+        shape: ShapeRule::Square,
+        eval: |a| {
+            square(a[0], "inverse").and_then(|_| {
+                a[0].clone()
+                    .try_inverse()
+                    .ok_or_else(|| "the inverse of a singular matrix".to_string())
+            })
+        },
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                // d(X⁻¹) = −X⁻¹ dX X⁻¹, so the adjoint is −X⁻ᵀ G X⁻ᵀ.
+                let it = b.t(s.out)?;
+                let p = b.mul(it, s.adj)?;
+                let p = b.mul(p, it)?;
+                Ok(vec![(s.kids[0], b.neg(p)?)])
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d(X⁻¹) = −X⁻¹ dX X⁻¹",
+            source: "Matrix Cookbook eq. 59",
+        },
+        flops: |out, _| out.0 * out.0 * out.0,
+        facts: |k| Props {
+            positive: k.p(0).positive && k.scalar(0),
+            symmetric: k.p(0).symmetric,
+            spd: k.p(0).spd,
+            diagonal: k.p(0).diagonal,
+            identity: k.p(0).identity,
+        },
+        domain: &[Domain::WellConditioned],
+        print: Print {
+            unicode: Spelling::Postfix("⁻¹"),
+            ascii: Spelling::Call("inv"),
+            latex: Spelling::Postfix("^{-1}"),
+        },
+        code: Code {
+            numpy: "np.linalg.inv({0})",
+            torch: "torch.linalg.inv({0})",
+            jax: "jnp.linalg.inv({0})",
+            rust: "{0}.clone().try_inverse().unwrap()",
+        },
+    },
+    Primitive {
+        op: "tr",
+        names: &["tr"],
+        arity: 1,
+        shape: ShapeRule::SquareToScalar,
+        eval: |a| square(a[0], "trace").map(|_| scalar(a[0].trace())),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                let x = s.kids[0];
+                let n = b.g.shape(x).rows;
+                let eye = b.g.eye(n)?;
+                Ok(vec![(x, b.mul(s.adj, eye)?)])
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "∂ tr(X) = I",
+            source: "Matrix Cookbook eq. 100",
+        },
+        flops: |_, a| a[0].0,
+        facts: |k| Props {
+            positive: k.p(0).spd,
+            ..Props::default()
+        },
+        domain: &[Domain::General],
+        print: Print::call("tr", "\\operatorname{tr}"),
+        code: Code {
+            numpy: "np.trace({0})",
+            torch: "torch.trace({0})",
+            jax: "jnp.trace({0})",
+            rust: "{0}.trace()",
+        },
+    },
+    Primitive {
+        op: "det",
+        names: &["det"],
+        arity: 1,
+        shape: ShapeRule::SquareToScalar,
+        eval: |a| square(a[0], "determinant").map(|_| scalar(a[0].clone().determinant())),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                let x = s.kids[0];
+                let inv = b.n(Math::Inv(x))?;
+                let it = b.t(inv)?;
+                let g = b.mul(s.adj, s.out)?;
+                Ok(vec![(x, b.mul(g, it)?)])
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "∂ det X = det(X) X⁻ᵀ",
+            source: "Matrix Cookbook eq. 49",
+        },
+        flops: |_, a| 2.0 / 3.0 * a[0].0.powi(3),
+        facts: |k| Props {
+            positive: k.p(0).spd,
+            ..Props::default()
+        },
+        domain: &[Domain::WellConditioned],
+        print: Print::call("det", "\\det"),
+        code: Code {
+            numpy: "np.linalg.det({0})",
+            torch: "torch.linalg.det({0})",
+            jax: "jnp.linalg.det({0})",
+            rust: "{0}.clone().determinant()",
+        },
+    },
+    Primitive {
+        op: "logdet",
+        names: &["logdet"],
+        arity: 1,
+        shape: ShapeRule::SquareToScalar,
+        eval: |a| {
+            square(a[0], "log-determinant").and_then(|_| {
+                let (log, sign) = log_abs_det(a[0]);
+                if sign > 0.0 {
+                    Ok(scalar(log))
+                } else if sign == 0.0 {
+                    Err("the log-determinant of a singular matrix".to_string())
+                } else {
+                    Err("the log-determinant of a matrix with a negative determinant".to_string())
+                }
+            })
+        },
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                let x = s.kids[0];
+                let inv = b.n(Math::Inv(x))?;
+                let it = b.t(inv)?;
+                Ok(vec![(x, b.mul(s.adj, it)?)])
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "∂ log det X = X⁻ᵀ",
+            source: "Matrix Cookbook eq. 57",
+        },
+        flops: |_, a| 2.0 / 3.0 * a[0].0.powi(3),
+        facts: no_facts,
+        domain: &[Domain::WellConditioned],
+        print: Print {
+            unicode: Spelling::Call("logdet"),
+            ascii: Spelling::Call("logdet"),
+            latex: Spelling::Call("\\operatorname{log det}"),
+        },
+        code: Code {
+            numpy: "np.linalg.slogdet({0})[1]",
+            torch: "torch.logdet({0})",
+            jax: "jnp.linalg.slogdet({0})[1]",
+            rust: "{0}.clone().determinant().ln()",
+        },
+    },
+];
 
-pub(super) fn vjp(
-    g: &mut Graph,
-    node: &Math,
-    out: Id,
-    adj: Id,
-    active: &dyn Fn(Id) -> bool,
-) -> Option<Result<Vec<(Id, Id)>>> {
-    let mut b = Build { g };
-    let r = match *node {
-        Math::Add([x, y]) => binary(&mut b, x, y, active, |_| Ok(adj), |_| Ok(adj)),
-        Math::Neg(x) => b.neg(adj).map(|n| vec![(x, n)]),
-        Math::Mul([x, y]) => mul_vjp(&mut b, x, y, adj, active),
-        Math::Transpose(x) => b.t(adj).map(|t| vec![(x, t)]),
-        Math::Inv(x) => (|| {
-            // d(X⁻¹) = −X⁻¹ dX X⁻¹, so the adjoint is −X⁻ᵀ G X⁻ᵀ (Matrix Cookbook eq. 59).
-            let it = b.t(out)?;
-            let p = b.mul(it, adj)?;
-            let p = b.mul(p, it)?;
-            Ok(vec![(x, b.neg(p)?)])
-        })(),
-        Math::Trace(x) => (|| {
-            let n = b.g.shape(x).rows;
-            let eye = b.g.eye(n)?;
-            Ok(vec![(x, b.mul(adj, eye)?)])
-        })(),
-        Math::Det(x) => (|| {
-            // ∂ det X = det(X) X⁻ᵀ (Matrix Cookbook eq. 49).
-            let inv = b.n(Math::Inv(x))?;
-            let it = b.t(inv)?;
-            let s = b.mul(adj, out)?;
-            Ok(vec![(x, b.mul(s, it)?)])
-        })(),
-        Math::LogDet(x) => (|| {
-            // ∂ log det X = X⁻ᵀ (Matrix Cookbook eq. 57).
-            let inv = b.n(Math::Inv(x))?;
-            let it = b.t(inv)?;
-            Ok(vec![(x, b.mul(adj, it)?)])
-        })(),
-        _ => return None,
-    };
-    Some(r)
-}
-
-fn mul_vjp(
-    b: &mut Build,
-    x: Id,
-    y: Id,
-    adj: Id,
-    active: &dyn Fn(Id) -> bool,
-) -> Result<Vec<(Id, Id)>> {
+fn mul_vjp(b: &mut Build, s: &VjpSite) -> Result<Vec<(Id, Id)>> {
+    let ([x, y], adj, active) = ([s.kids[0], s.kids[1]], s.adj, s.active);
     let (sx, sy) = (b.scalar(x), b.scalar(y));
     let mut v = Vec::new();
     if active(x) {

@@ -1,16 +1,20 @@
-//! The primitives. Each family file declares, for its operations, the shape rule,
-//! the numeric evaluation and the vector-Jacobian product in one place:
-//! `linalg.rs` (sums, products, transpose, inverse, trace, determinants),
-//! `elementwise.rs` (Hadamard products, powers, elementwise functions) and
-//! `reduce.rs` (sums, norms, softmax, log-sum-exp, diagonals).
+//! The primitives. Each family file declares its operations as entries of the
+//! registry ([`registry::Primitive`]: names, shape rule, evaluation, derivatives,
+//! FLOPs, facts, sampling domain, spellings): `linalg.rs` (sums, products,
+//! transpose, inverse, trace, determinants), `elementwise.rs` (Hadamard products,
+//! powers, elementwise functions) and `reduce.rs` (sums, norms, softmax,
+//! log-sum-exp, diagonals). This file holds what they share and the dispatchers.
 
 mod elementwise;
 mod linalg;
 mod reduce;
+pub mod registry;
+
+pub use registry::{Diff, Domain, Local, Primitive, ShapeRule, Spelling, function, function_names};
 
 use std::collections::HashMap;
 
-use egg::{Id, Symbol};
+use egg::{Id, Language, Symbol};
 use nalgebra::DMatrix;
 
 use crate::error::Result;
@@ -147,10 +151,15 @@ pub fn shape_rule<A: DimAlgebra>(
     node: &Math,
     args: &[Sh<A::D>],
 ) -> std::result::Result<Sh<A::D>, Mismatch> {
-    linalg::shape(alg, node, args)
-        .or_else(|| elementwise::shape(alg, node, args))
-        .or_else(|| reduce::shape(alg, node, args))
-        .unwrap_or(Err(Mismatch::Same))
+    match registry::of(node) {
+        Some(p) if args.len() == p.arity => p.shape.apply(alg, args),
+        _ => Err(Mismatch::Same),
+    }
+}
+
+/// An empty graph over the primitives, knowing the shapes of its variables.
+pub fn graph(vars: HashMap<Symbol, Shape>) -> Graph {
+    Graph::new(vars, resolved_shape)
 }
 
 /// The exact shape of a node whose children have `args` shapes; `None` if ill-shaped.
@@ -158,7 +167,7 @@ pub fn resolved_shape(
     node: &Math,
     vars: &HashMap<Symbol, Shape>,
     args: &[Shape],
-    dim_of: impl Fn(Id) -> Option<Dim>,
+    dim_of: &dyn Fn(Id) -> Option<Dim>,
 ) -> Option<Shape> {
     match node {
         Math::Num(_) => Some(Shape::scalar()),
@@ -183,87 +192,47 @@ pub fn resolved_shape(
     }
 }
 
-use egg::Language;
-
 /// Evaluates one operation on the values of its children. Errors name the domain problem.
 pub fn eval(node: &Math, args: &[&Value]) -> std::result::Result<Value, String> {
-    linalg::eval(node, args)
-        .or_else(|| elementwise::eval(node, args))
-        .or_else(|| reduce::eval(node, args))
-        .unwrap_or_else(|| Err(format!("cannot evaluate {node}")))
+    match registry::of(node) {
+        Some(p) if args.len() == p.arity => (p.eval)(args),
+        _ => Err(format!("cannot evaluate {node}")),
+    }
 }
 
 /// The vector-Jacobian product of node `out` (an operation of `g`) with the adjoint `adj`:
 /// the contribution to the adjoint of each child for which `active` holds.
 pub fn vjp(g: &mut Graph, out: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Result<Vec<(Id, Id)>> {
     let node = g.node(out).clone();
-    if let Some(r) = linalg::vjp(g, &node, out, adj, active) {
-        return r;
+    let Some(p) = registry::of(&node) else {
+        return Ok(Vec::new());
+    };
+    let kids = node.children();
+    let mut b = Build { g };
+    match p.diff {
+        Diff::Pointwise(local) => {
+            let x = kids[0];
+            if !active(x) {
+                return Ok(Vec::new());
+            }
+            let c = match local(&mut b, x, out)? {
+                Local::Times(d) => b.had(adj, d)?,
+                Local::Over(d) => b.n(Math::EDiv([adj, d]))?,
+                Local::Zero => return Ok(Vec::new()),
+            };
+            Ok(vec![(x, c)])
+        }
+        Diff::Rule { vjp, .. } => vjp(
+            &mut b,
+            &registry::VjpSite {
+                kids,
+                out,
+                adj,
+                active,
+            },
+        ),
     }
-    if let Some(r) = elementwise::vjp(g, &node, out, adj, active) {
-        return r;
-    }
-    reduce::vjp(g, &node, out, adj, active).unwrap_or_else(|| Ok(Vec::new()))
 }
-
-/// The function names of the language with their operations (all of one argument).
-pub fn function(name: &str) -> Option<fn(Id) -> Math> {
-    Some(match name {
-        "tr" => Math::Trace,
-        "det" => Math::Det,
-        "logdet" => Math::LogDet,
-        "inv" => Math::Inv,
-        "norm2" => Math::Norm2,
-        "norm" => Math::Norm,
-        "sum" => Math::Sum,
-        "ones" => Math::Ones,
-        "exp" => Math::Exp,
-        "log" => Math::Log,
-        "sin" => Math::Sin,
-        "cos" => Math::Cos,
-        "tanh" => Math::Tanh,
-        "sqrt" => Math::Sqrt,
-        "abs" => Math::Abs,
-        "sign" => Math::Sign,
-        "sigmoid" | "σ" => Math::Sigmoid,
-        "relu" => Math::Relu,
-        "step" => Math::Step,
-        "softplus" => Math::Softplus,
-        "swish" => Math::Swish,
-        "softmax" => Math::Softmax,
-        "logsumexp" => Math::LogSumExp,
-        _ => return None,
-    })
-}
-
-/// Every function name the language knows (for "did you mean" hints).
-pub const FUNCTION_NAMES: &[&str] = &[
-    "tr",
-    "det",
-    "logdet",
-    "inv",
-    "norm2",
-    "norm",
-    "sum",
-    "diag",
-    "ones",
-    "exp",
-    "log",
-    "sin",
-    "cos",
-    "tanh",
-    "sqrt",
-    "abs",
-    "sign",
-    "sigmoid",
-    "σ",
-    "relu",
-    "step",
-    "softplus",
-    "swish",
-    "softmax",
-    "logsumexp",
-];
 
 /// The adjoints of the active operands of a broadcasting binary operation:
 /// `fx`/`fy` build each contribution, summed when that operand was a broadcast scalar.
@@ -287,21 +256,27 @@ pub(crate) fn binary(
     Ok(v)
 }
 
-/// Helpers shared by the families for building adjoint expressions.
-pub(crate) struct Build<'a> {
+/// Helpers shared by the families (and the derivative drivers) for building
+/// derivative expressions into a graph.
+pub struct Build<'a> {
+    /// The graph built into.
     pub g: &'a mut Graph,
 }
 
 impl Build<'_> {
+    /// Adds a node.
     pub fn n(&mut self, node: Math) -> Result<Id> {
         self.g.add(node)
     }
+    /// An integer.
     pub fn int(&mut self, k: i64) -> Result<Id> {
         self.g.int(k)
     }
+    /// True when node `id` is a scalar.
     pub fn scalar(&self, id: Id) -> bool {
         self.g.shape(id).is_scalar()
     }
+    /// `aᵀ` (a scalar is its own transpose).
     pub fn t(&mut self, a: Id) -> Result<Id> {
         if self.scalar(a) {
             Ok(a)
@@ -309,12 +284,15 @@ impl Build<'_> {
             self.n(Math::Transpose(a))
         }
     }
+    /// The product `ab`.
     pub fn mul(&mut self, a: Id, b: Id) -> Result<Id> {
         self.n(Math::Mul([a, b]))
     }
+    /// `−a`.
     pub fn neg(&mut self, a: Id) -> Result<Id> {
         self.n(Math::Neg(a))
     }
+    /// `a ∘ b`, a product when either is a scalar.
     pub fn had(&mut self, a: Id, b: Id) -> Result<Id> {
         if self.scalar(a) || self.scalar(b) {
             self.mul(a, b)
@@ -348,5 +326,5 @@ impl Build<'_> {
 
 /// True for operations applied entry by entry (exp, log, σ, relu, …).
 pub fn is_elementwise(node: &Math) -> bool {
-    elementwise::unary(node).is_some()
+    registry::of(node).is_some_and(Primitive::is_pointwise)
 }

@@ -1,35 +1,295 @@
 //! Reductions and vector maps: sum, norm2, norm, softmax, logsumexp, diag (both
 //! ways) and ones(A).
 
+use super::registry::{
+    Code, Derivative, Diff, Domain, Primitive, Print, ShapeRule, Spelling, VjpSite, free, no_facts,
+    per_entry, reduction,
+};
+use super::{Build, Value};
+use crate::error::Result;
+use crate::ir::Math;
+use crate::structure::Props;
 use egg::Id;
 
-use super::{Build, DimAlgebra, Mismatch, Sh, Value, require_square, require_vector};
-use crate::error::Result;
-use crate::ir::{Graph, Math};
-
-type Rule<D> = std::result::Result<Sh<D>, Mismatch>;
-
-pub(super) fn shape<A: DimAlgebra>(alg: &mut A, node: &Math, a: &[Sh<A::D>]) -> Option<Rule<A::D>> {
-    let one = |alg: &mut A| Sh {
-        rows: alg.one(),
-        cols: alg.one(),
-    };
-    Some(match node {
-        Math::Sum(_) | Math::Norm2(_) | Math::Norm(_) => Ok(one(alg)),
-        Math::Ones(_) => Ok(a[0].clone()),
-        Math::Softmax(_) => require_vector(alg, &a[0], 0).map(|_| a[0].clone()),
-        Math::LogSumExp(_) => require_vector(alg, &a[0], 0).map(|_| one(alg)),
-        Math::DiagM(_) => require_vector(alg, &a[0], 0).map(|_| Sh {
-            rows: a[0].rows.clone(),
-            cols: a[0].rows.clone(),
-        }),
-        Math::DiagV(_) => require_square(alg, &a[0], 0).map(|_| Sh {
-            rows: a[0].rows.clone(),
-            cols: alg.one(),
-        }),
-        _ => return None,
-    })
+/// The adjoint of the one operand, when it is active.
+fn one(
+    s: &VjpSite,
+    b: &mut Build,
+    f: fn(&mut Build, Id, Id, Id) -> Result<Id>,
+) -> Result<Vec<(Id, Id)>> {
+    let x = s.kids[0];
+    if !(s.active)(x) {
+        return Ok(Vec::new());
+    }
+    Ok(vec![(x, f(b, x, s.out, s.adj)?)])
 }
+
+/// The reductions and vector maps.
+pub(super) static PRIMITIVES: &[Primitive] = &[
+    Primitive {
+        op: "sum",
+        names: &["sum"],
+        arity: 1,
+        shape: ShapeRule::ToScalar,
+        eval: |a| Ok(scalar(a[0].sum())),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                one(s, b, |b, x, _, adj| {
+                    if b.scalar(x) {
+                        Ok(adj)
+                    } else {
+                        let ones = b.n(Math::Ones(x))?;
+                        b.mul(adj, ones)
+                    }
+                })
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "∂ sum(X) = ones(X)",
+            source: "linearity",
+        },
+        flops: reduction,
+        facts: no_facts,
+        domain: &[Domain::General],
+        print: Print::call("sum", "\\operatorname{sum}"),
+        code: Code {
+            numpy: "np.sum({0})",
+            torch: "torch.sum({0})",
+            jax: "jnp.sum({0})",
+            rust: "{0}.sum()",
+        },
+    },
+    Primitive {
+        op: "norm2",
+        names: &["norm2"],
+        arity: 1,
+        shape: ShapeRule::ToScalar,
+        eval: |a| Ok(scalar(a[0].norm_squared())),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                one(s, b, |b, x, _, adj| {
+                    let two = b.int(2)?;
+                    let s = b.mul(two, adj)?;
+                    b.mul(s, x)
+                })
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "∂‖X‖² = 2X",
+            source: "Matrix Cookbook eq. 103",
+        },
+        flops: reduction,
+        facts: no_facts,
+        domain: &[Domain::General],
+        print: Print {
+            unicode: Spelling::Wrap("‖", "‖²"),
+            ascii: Spelling::Call("norm2"),
+            latex: Spelling::Wrap("\\lVert ", " \\rVert^2"),
+        },
+        code: Code {
+            numpy: "np.sum({0} ** 2)",
+            torch: "torch.sum({0} ** 2)",
+            jax: "jnp.sum({0} ** 2)",
+            rust: "{0}.norm_squared()",
+        },
+    },
+    Primitive {
+        op: "norm",
+        names: &["norm"],
+        arity: 1,
+        shape: ShapeRule::ToScalar,
+        eval: |a| Ok(scalar(a[0].norm())),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                one(s, b, |b, x, out, adj| {
+                    let p = b.mul(adj, x)?;
+                    b.n(Math::Div([p, out]))
+                })
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "∂‖X‖ = X/‖X‖",
+            source: "Matrix Cookbook eq. 103 and the chain rule",
+        },
+        flops: reduction,
+        facts: no_facts,
+        domain: &[Domain::General],
+        print: Print {
+            unicode: Spelling::Wrap("‖", "‖"),
+            ascii: Spelling::Call("norm"),
+            latex: Spelling::Wrap("\\lVert ", " \\rVert"),
+        },
+        code: Code {
+            numpy: "np.linalg.norm({0})",
+            torch: "torch.linalg.norm({0})",
+            jax: "jnp.linalg.norm({0})",
+            rust: "{0}.norm()",
+        },
+    },
+    Primitive {
+        op: "softmax",
+        names: &["softmax"],
+        arity: 1,
+        shape: ShapeRule::Vector,
+        eval: |a| column(a[0], "softmax").map(|_| softmax(a[0])),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                one(s, b, |b, _, out, adj| {
+                    // J = diag(s) − ssᵀ, so Jᵀg = s ∘ (g − sᵀg): no n×n matrix.
+                    let sg = b.inner(out, adj)?;
+                    let nsg = b.neg(sg)?;
+                    let d = b.n(Math::Add([adj, nsg]))?;
+                    b.had(out, d)
+                })
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "∂ softmax(x) = diag(s) − ssᵀ, s = softmax(x)",
+            source: "calculus",
+        },
+        flops: |out, _| 3.0 * out.0 * out.1,
+        facts: |_| Props {
+            positive: true,
+            ..Props::default()
+        },
+        domain: &[Domain::General],
+        print: Print::call("softmax", "\\operatorname{softmax}"),
+        code: Code {
+            numpy: "scipy.special.softmax({0})",
+            torch: "torch.softmax({0}, dim=0)",
+            jax: "jax.nn.softmax({0}, axis=0)",
+            rust: "softmax(&{0})",
+        },
+    },
+    Primitive {
+        op: "logsumexp",
+        names: &["logsumexp"],
+        arity: 1,
+        shape: ShapeRule::VectorToScalar,
+        eval: |a| column(a[0], "logsumexp").map(|_| scalar(logsumexp(a[0]))),
+        diff: Diff::Rule {
+            vjp: |b, s| {
+                one(s, b, |b, x, _, adj| {
+                    let s = b.n(Math::Softmax(x))?;
+                    b.mul(adj, s)
+                })
+            },
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "∂ logsumexp(x) = softmax(x)",
+            source: "calculus",
+        },
+        flops: reduction,
+        facts: no_facts,
+        domain: &[Domain::General],
+        print: Print::call("logsumexp", "\\operatorname{logsumexp}"),
+        code: Code {
+            numpy: "scipy.special.logsumexp({0})",
+            torch: "torch.logsumexp({0}, dim=0)",
+            jax: "jax.scipy.special.logsumexp({0})",
+            rust: "logsumexp(&{0})",
+        },
+    },
+    Primitive {
+        op: "diagm",
+        names: &["diag"],
+        arity: 1,
+        shape: ShapeRule::VectorToDiagonal,
+        eval: |a| column(a[0], "diag").map(|_| Value::from_diagonal(&a[0].column(0).into_owned())),
+        diff: Diff::Rule {
+            vjp: |b, s| one(s, b, |b, _, _, adj| b.n(Math::DiagV(adj))),
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d diag(v) = diag(dv)",
+            source: "linearity",
+        },
+        flops: per_entry,
+        facts: |k| Props {
+            symmetric: true,
+            spd: k.p(0).positive,
+            diagonal: true,
+            ..Props::default()
+        },
+        domain: &[Domain::General],
+        print: Print::call("diag", "\\operatorname{diag}"),
+        code: Code {
+            numpy: "np.diag({0}.ravel())",
+            torch: "torch.diag({0}.flatten())",
+            jax: "jnp.diag({0}.ravel())",
+            rust: "DMatrix::from_diagonal(&{0}.column(0))",
+        },
+    },
+    Primitive {
+        op: "diagv",
+        names: &["diag"],
+        arity: 1,
+        shape: ShapeRule::SquareToVector,
+        eval: |a| {
+            if a[0].is_square() {
+                Ok(Value::from_column_slice(
+                    a[0].nrows(),
+                    1,
+                    a[0].diagonal().as_slice(),
+                ))
+            } else {
+                Err("diag of a non-square matrix".into())
+            }
+        },
+        diff: Diff::Rule {
+            vjp: |b, s| one(s, b, |b, _, _, adj| b.n(Math::DiagM(adj))),
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "d diag(A) = diag(dA)",
+            source: "linearity",
+        },
+        flops: |_, a| a[0].0,
+        facts: no_facts,
+        domain: &[Domain::General],
+        print: Print::call("diag", "\\operatorname{diag}"),
+        code: Code {
+            numpy: "np.diag({0})[:, None]",
+            torch: "torch.diagonal({0})[:, None]",
+            jax: "jnp.diag({0})[:, None]",
+            rust: "DMatrix::from_column_slice({0}.nrows(), 1, {0}.diagonal().as_slice())",
+        },
+    },
+    Primitive {
+        op: "ones",
+        names: &["ones"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| Ok(a[0].map(|_| 1.0)),
+        diff: Diff::Rule {
+            vjp: |_, _| Ok(Vec::new()),
+            jvp: None,
+        },
+        derivative: Derivative {
+            identity: "ones(A) depends on the shape of A only: its derivative is 0",
+            source: "definition",
+        },
+        flops: free,
+        facts: |k| Props {
+            positive: true,
+            symmetric: k.square,
+            ..Props::default()
+        },
+        domain: &[Domain::General],
+        print: Print::call("ones", "\\operatorname{ones}"),
+        code: Code {
+            numpy: "np.ones_like({0})",
+            torch: "torch.ones_like({0})",
+            jax: "jnp.ones_like({0})",
+            rust: "{0}.map(|_| 1.0)",
+        },
+    },
+];
 
 fn scalar(x: f64) -> Value {
     Value::from_element(1, 1, x)
@@ -58,91 +318,4 @@ pub(crate) fn softmax(v: &Value) -> Value {
 fn logsumexp(v: &Value) -> f64 {
     let m = v.max();
     m + v.map(|x| (x - m).exp()).sum().ln()
-}
-
-pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Value, String>> {
-    Some(match node {
-        Math::Sum(_) => Ok(scalar(a[0].sum())),
-        Math::Norm2(_) => Ok(scalar(a[0].norm_squared())),
-        Math::Norm(_) => Ok(scalar(a[0].norm())),
-        Math::Ones(_) => Ok(a[0].map(|_| 1.0)),
-        Math::Softmax(_) => column(a[0], "softmax").map(|_| softmax(a[0])),
-        Math::LogSumExp(_) => column(a[0], "logsumexp").map(|_| scalar(logsumexp(a[0]))),
-        Math::DiagM(_) => {
-            column(a[0], "diag").map(|_| Value::from_diagonal(&a[0].column(0).into_owned()))
-        }
-        Math::DiagV(_) => {
-            if a[0].is_square() {
-                Ok(Value::from_column_slice(
-                    a[0].nrows(),
-                    1,
-                    a[0].diagonal().as_slice(),
-                ))
-            } else {
-                Err("diag of a non-square matrix".into())
-            }
-        }
-        _ => return None,
-    })
-}
-
-pub(super) fn vjp(
-    g: &mut Graph,
-    node: &Math,
-    out: Id,
-    adj: Id,
-    active: &dyn Fn(Id) -> bool,
-) -> Option<Result<Vec<(Id, Id)>>> {
-    let x = match *node {
-        Math::Sum(x)
-        | Math::Norm2(x)
-        | Math::Norm(x)
-        | Math::Softmax(x)
-        | Math::LogSumExp(x)
-        | Math::DiagM(x)
-        | Math::DiagV(x) => x,
-        Math::Ones(_) => return Some(Ok(Vec::new())),
-        _ => return None,
-    };
-    if !active(x) {
-        return Some(Ok(Vec::new()));
-    }
-    let mut b = Build { g };
-    let b = &mut b;
-    let r = (|| -> Result<Id> {
-        match node {
-            Math::Sum(_) => {
-                if b.scalar(x) {
-                    Ok(adj)
-                } else {
-                    let ones = b.n(Math::Ones(x))?;
-                    b.mul(adj, ones)
-                }
-            }
-            Math::Norm2(_) => {
-                // ∂‖X‖² = 2X (Matrix Cookbook eq. 103)
-                let two = b.int(2)?;
-                let s = b.mul(two, adj)?;
-                b.mul(s, x)
-            }
-            Math::Norm(_) => {
-                let p = b.mul(adj, x)?;
-                b.n(Math::Div([p, out]))
-            }
-            Math::Softmax(_) => {
-                // J = diag(s) − ssᵀ, so Jᵀg = s ∘ (g − sᵀg): no n×n matrix.
-                let sg = b.inner(out, adj)?;
-                let nsg = b.neg(sg)?;
-                let d = b.n(Math::Add([adj, nsg]))?;
-                b.had(out, d)
-            }
-            Math::LogSumExp(_) => {
-                let s = b.n(Math::Softmax(x))?;
-                b.mul(adj, s)
-            }
-            Math::DiagM(_) => b.n(Math::DiagV(adj)),
-            _ => b.n(Math::DiagM(adj)),
-        }
-    })();
-    Some(r.map(|c| vec![(x, c)]))
 }

@@ -65,7 +65,7 @@ pub fn node_shape(eg: &MathEGraph, node: &Math) -> Option<Shape> {
         _ => HashMap::new(),
     };
     // `I`'s child is a dimension leaf, which has no shape: its rule reads the dimension instead.
-    resolved_shape(node, &vars, &child_shapes.unwrap_or_default(), |id| {
+    resolved_shape(node, &vars, &child_shapes.unwrap_or_default(), &|id| {
         eg[id].data.dim.clone()
     })
 }

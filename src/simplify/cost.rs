@@ -137,32 +137,15 @@ impl Flops<'_> {
     }
 }
 
-/// The floating-point operations of one node given its children's shapes.
+/// The floating-point operations of one node given its children's shapes (the
+/// registry's count for an operation; leaves cost nothing).
 pub fn node_flops(node: &Math, out: (f64, f64), child: &dyn Fn(usize) -> (f64, f64)) -> f64 {
-    let (r, c) = out;
-    match node {
-        Math::Num(_)
-        | Math::Var(_)
-        | Math::Dim(_)
-        | Math::Eye(_)
-        | Math::Transpose(_)
-        | Math::Ones(_) => 0.0,
-        Math::Mul(_) => {
-            let ((ar, ac), (br, bc)) = (child(0), child(1));
-            if ar * ac == 1.0 || br * bc == 1.0 {
-                r * c
-            } else {
-                ar * bc * (2.0 * ac - 1.0)
-            }
+    match crate::ops::registry::of(node) {
+        Some(p) => {
+            let args: Vec<(f64, f64)> = (0..p.arity).map(child).collect();
+            (p.flops)(out, &args)
         }
-        Math::Inv(_) => r * r * r,
-        Math::Det(_) | Math::LogDet(_) => 2.0 / 3.0 * child(0).0.powi(3),
-        Math::Trace(_) | Math::DiagV(_) => child(0).0,
-        Math::Sum(_) | Math::Norm2(_) | Math::Norm(_) | Math::LogSumExp(_) => {
-            2.0 * child(0).0 * child(0).1
-        }
-        Math::Softmax(_) => 3.0 * r * c,
-        _ => r * c,
+        None => 0.0,
     }
 }
 

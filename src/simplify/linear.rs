@@ -72,7 +72,7 @@ pub fn expand(
     shapes: &HashMap<Symbol, Shape>,
     symmetric: &HashSet<Symbol>,
 ) -> Option<RecExpr<Math>> {
-    let mut g = Graph::new(shapes.clone());
+    let mut g = crate::ops::graph(shapes.clone());
     let root = g
         .import(expr, Id::from(expr.as_ref().len().checked_sub(1)?))
         .ok()?;

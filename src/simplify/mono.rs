@@ -9,8 +9,8 @@ use egg::{Id, Symbol};
 
 use super::analysis::MathEGraph;
 use crate::ir::{Math, Shape};
+use crate::names::is_greek;
 use crate::rational::Rational;
-use crate::syntax::shape::is_greek;
 
 /// A scalar monomial: a rational coefficient times scalar symbols to integer powers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -252,6 +252,11 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
             .trim()
             .parse()
             .map_err(|e| fail(format!("right side: {e}")))?;
+        for side in [&lhs, &rhs] {
+            if let Some(f) = unknown_function(side) {
+                return Err(fail(format!("`{f}` is not a primitive")));
+            }
+        }
         let bound = lhs.vars();
         for v in rhs.vars().iter().chain(
             conds
@@ -282,6 +287,19 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
         doc.clear();
     }
     Ok(out)
+}
+
+/// A function of a pattern that the registry does not know (a misspelt name would
+/// otherwise parse as a function that never matches).
+fn unknown_function(p: &Pattern<Math>) -> Option<String> {
+    p.ast.as_ref().iter().find_map(|n| match n {
+        egg::ENodeOrVar::ENode(node @ Math::Fun(f, _))
+            if crate::ops::registry::of(node).is_none() =>
+        {
+            Some(f.to_string())
+        }
+        _ => None,
+    })
 }
 
 /// Every rule of every file.
@@ -332,7 +350,7 @@ pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> 
                         .collect();
                     let vars = std::collections::HashMap::new();
                     (
-                        resolved_shape(n, &vars, &kids.unwrap_or_default(), |id| {
+                        resolved_shape(n, &vars, &kids.unwrap_or_default(), &|id| {
                             shapes[usize::from(id)].1.clone()
                         }),
                         None,

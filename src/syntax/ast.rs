@@ -77,17 +77,7 @@ pub enum DimSpec {
     Named(String),
 }
 
-/// The structure a declaration promises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Structure {
-    /// No promise.
-    #[default]
-    General,
-    /// `sym`: symmetric.
-    Symmetric,
-    /// `spd`: symmetric positive definite.
-    Spd,
-}
+pub use crate::structure::Structure;
 
 /// The type in a declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]

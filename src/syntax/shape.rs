@@ -13,39 +13,15 @@ use egg::Symbol;
 use super::ast::{BinOp, DimSpec, Expr, ExprKind, Problem, Stmt, Structure, TypeSpec};
 use super::unify::{DimVal, Unifier};
 use crate::error::{Error, ErrorKind, Result, Span};
-use crate::ir::{Dim, Graph, Math, Shape};
+use crate::ir::{Dim, Math, Shape};
 use crate::model::{Input, Model};
 use crate::ops::{self, DimAlgebra, Mismatch, Sh};
 
 type IShape = Sh<usize>;
 
-/// The shape of a value in a point file: rows × columns, and whether it was a bare number, a list or a list of rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataShape {
-    /// Rows.
-    pub rows: usize,
-    /// Columns.
-    pub cols: usize,
-}
+pub use crate::structure::DataShape;
 
-const GREEK: &[&str] = &[
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi",
-    "psi", "omega",
-];
-
-/// True for names that default to scalars: Greek letters, spelled out or not (`alpha2`, `σ`).
-pub fn is_greek(name: &str) -> bool {
-    let first = name.chars().next().unwrap_or('a');
-    if ('α'..='ω').contains(&first) || ('Α'..='Ω').contains(&first) {
-        return true;
-    }
-    let stem: String = name
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect();
-    GREEK.contains(&stem.to_ascii_lowercase().as_str())
-}
+pub use crate::names::is_greek;
 
 struct PreNode {
     node: Math,
@@ -478,7 +454,7 @@ impl Lowerer<'_> {
             }
         } else {
             ops::function(f)
-                .map(|c| c(Self::id(a)))
+                .and_then(|p| p.node(&[Self::id(a)]))
                 .ok_or_else(|| Error::new(ErrorKind::Internal, "function table"))?
         };
         self.op(node, &[a], e, &[x])
@@ -591,7 +567,7 @@ impl Lowerer<'_> {
             vars.insert(Symbol::from(input.name.as_str()), input.shape.clone());
             inputs.push(input);
         }
-        let mut graph = Graph::new(vars);
+        let mut graph = crate::ops::graph(vars);
         let mut map = Vec::with_capacity(self.nodes.len());
         let nodes = std::mem::take(&mut self.nodes);
         for pre in nodes {
@@ -648,9 +624,9 @@ fn suggest(f: &str) -> Option<&'static str> {
         _ => None,
     };
     alias.or_else(|| {
-        ops::FUNCTION_NAMES
-            .iter()
-            .map(|n| (dist(&lower, n), *n))
+        ops::function_names()
+            .into_iter()
+            .map(|n| (dist(&lower, n), n))
             .filter(|(d, n)| *d <= 2 && *d < n.chars().count())
             .min()
             .map(|(_, n)| n)

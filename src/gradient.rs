@@ -1,0 +1,161 @@
+//! The result of differentiation: a problem with the simplified gradients of its
+//! objective, printed, evaluated and counted.
+
+use std::collections::HashMap;
+
+use crate::derive::{self, Derivation, Options};
+use crate::error::Result;
+use crate::model::Model;
+use crate::print::{self, Notation};
+use crate::problem::parse_problem;
+use crate::{ir, numeric, ops, simplify};
+
+/// A problem with the simplified gradients of its objective.
+#[derive(Debug, Clone)]
+pub struct Gradient {
+    /// The problem.
+    pub model: Model,
+    /// The gradients and their helper terms.
+    pub derivation: Derivation,
+}
+
+/// The simplified gradient of a problem's objective with respect to each of `wrt`.
+pub fn gradient(src: &str, wrt: &[&str]) -> Result<Gradient> {
+    gradient_with(parse_problem(src)?, wrt, &Options::default())
+}
+
+/// The gradient of an already parsed problem, with options.
+pub fn gradient_with(model: Model, wrt: &[&str], opts: &Options) -> Result<Gradient> {
+    let derivation = derive::derive(&model, wrt, opts)?;
+    Ok(Gradient { model, derivation })
+}
+
+impl Gradient {
+    /// A point for this problem from point-file JSON (checked against the shapes).
+    pub fn point(&self, json: &str) -> Result<numeric::Point> {
+        numeric::point::bind(&self.model, numeric::point::parse_json(json)?)
+    }
+
+    /// The value of each gradient at a point, in the order of the variables.
+    pub fn evaluate(&self, point: &numeric::Point) -> Result<Vec<ops::Value>> {
+        self.derivation.evaluate(&self.model, point)
+    }
+
+    /// The gradient of `var` in a notation (`0` when the objective does not depend on it).
+    pub fn expression(&self, var: &str, notation: Notation) -> Option<String> {
+        let d = &self.derivation;
+        let i = d.vars.iter().position(|v| v == var)?;
+        Some(match &d.exprs[i] {
+            Some(t) => d.show(
+                &self.model,
+                t,
+                notation,
+                matches!(d.cost, simplify::CostKind::Flops(_)),
+            ),
+            None => "0".to_string(),
+        })
+    }
+
+    /// The helper terms the gradients use, as `(name, definition)` in dependency order.
+    pub fn definitions(&self, notation: Notation) -> Vec<(String, String)> {
+        let d = &self.derivation;
+        d.defs
+            .iter()
+            .map(|x| {
+                (
+                    print::name(x.name.as_str(), notation),
+                    d.show(&self.model, &x.tree, notation, false),
+                )
+            })
+            .collect()
+    }
+
+    /// Everything, as a person reads it (unicode, LaTeX) or as the language (ASCII).
+    pub fn print(&self, notation: Notation) -> String {
+        let d = &self.derivation;
+        let defs = self.definitions(notation);
+        let mut lines = Vec::new();
+        let f = self
+            .model
+            .objective_name
+            .clone()
+            .unwrap_or_else(|| "f".to_string());
+        match notation {
+            Notation::Ascii => {
+                lines.extend(defs.iter().map(|(n, e)| format!("{n} = {e}")));
+                for v in &d.vars {
+                    lines.push(format!(
+                        "d{v} = {}",
+                        self.expression(v, notation).unwrap_or_default()
+                    ));
+                }
+            }
+            Notation::Unicode => {
+                for v in &d.vars {
+                    let name = print::name(v, notation);
+                    lines.push(format!(
+                        "∂{f}/∂{name} = {}",
+                        self.expression(v, notation).unwrap_or_default()
+                    ));
+                }
+                for (i, (n, e)) in defs.iter().enumerate() {
+                    let lead = if i == 0 { "  where " } else { "        " };
+                    lines.push(format!("{lead}{n} = {e}"));
+                }
+            }
+            Notation::Latex => {
+                for v in &d.vars {
+                    let name = print::name(v, notation);
+                    lines.push(format!(
+                        "\\frac{{\\partial {f}}}{{\\partial {name}}} = {}",
+                        self.expression(v, notation).unwrap_or_default()
+                    ));
+                }
+                for (n, e) in &defs {
+                    lines.push(format!("\\text{{where }} {n} = {e}"));
+                }
+            }
+        }
+        lines.join("\n")
+    }
+}
+
+/// FLOP counts of the objective and of each gradient at the given sizes (other dimensions count as 10).
+pub fn flops_report(grad: &Gradient, sizes: &HashMap<egg::Symbol, f64>) -> String {
+    let count = |g: &ir::Graph| -> f64 {
+        let size = |d: &ir::Dim| match d {
+            ir::Dim::Fixed(n) => *n as f64,
+            ir::Dim::Sym(s) => sizes.get(s).copied().unwrap_or(10.0),
+        };
+        let dims = |s: &ir::Shape| (size(&s.rows), size(&s.cols));
+        g.expr
+            .as_ref()
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let kids: Vec<(f64, f64)> = egg::Language::children(n)
+                    .iter()
+                    .map(|c| dims(&g.shape(*c)))
+                    .collect();
+                simplify::cost::node_flops(n, dims(&g.shape(egg::Id::from(i))), &|k| {
+                    kids.get(k).copied().unwrap_or((1.0, 1.0))
+                })
+            })
+            .sum()
+    };
+    let d = &grad.derivation;
+    let mut s = format!("flops: objective {:.0}", count(&grad.model.graph));
+    let mut total = 0.0;
+    for t in d
+        .defs
+        .iter()
+        .map(|x| &x.tree)
+        .chain(d.exprs.iter().flatten())
+    {
+        if let Ok((g, _)) = d.typed(&grad.model, t) {
+            total += count(&g);
+        }
+    }
+    s += &format!(", gradient {total:.0} (helpers included)\n");
+    s
+}

@@ -1,0 +1,230 @@
+//! The registry of primitives, walked entry by entry: every field is filled in and
+//! consistent (names, spellings, code templates, arity), the shape rule agrees
+//! with the evaluation, and the VJP agrees with central finite differences on
+//! random inputs of random shapes drawn from the primitive's domain.
+
+use std::collections::HashMap;
+
+use egg::{Id, Symbol};
+use matgrad::ir::{Dim, Graph, Math, Shape};
+use matgrad::numeric::Point;
+use matgrad::numeric::sample::{Rng, draw};
+use matgrad::ops::registry::{self, Diff, Domain, Primitive, ShapeRule, Spelling};
+use matgrad::ops::{self, Value};
+
+/// Random operand shapes (rows, cols) that the shape rule accepts.
+fn shapes(rule: ShapeRule, rng: &mut Rng) -> Vec<(usize, usize)> {
+    let (r, c, k) = (rng.range(2, 4), rng.range(2, 4), rng.range(2, 4));
+    let mat = (r, c);
+    match rule {
+        ShapeRule::Same | ShapeRule::Transpose | ShapeRule::ToScalar => vec![mat],
+        ShapeRule::Broadcast => match rng.range(0, 2) {
+            0 => vec![mat, mat],
+            1 => vec![(1, 1), mat],
+            _ => vec![mat, (1, 1)],
+        },
+        ShapeRule::Product => match rng.range(0, 3) {
+            0 => vec![(1, 1), mat],
+            1 => vec![mat, (1, 1)],
+            2 => vec![(r, k), (k, 1)],
+            _ => vec![(r, k), (k, c)],
+        },
+        ShapeRule::Square | ShapeRule::SquareToScalar | ShapeRule::SquareToVector => {
+            vec![(r, r)]
+        }
+        ShapeRule::ScaledBy => vec![mat, (1, 1)],
+        ShapeRule::Scalars => vec![(1, 1), (1, 1)],
+        ShapeRule::Vector | ShapeRule::VectorToScalar | ShapeRule::VectorToDiagonal => {
+            vec![(r, 1)]
+        }
+    }
+}
+
+fn fixed(n: usize) -> Dim {
+    Dim::Fixed(n as u64)
+}
+
+fn inner(a: &Value, b: &Value) -> f64 {
+    a.component_mul(b).sum()
+}
+
+/// One random instance of a primitive: its graph, operand ids and values.
+struct Instance {
+    graph: Graph,
+    args: Vec<Id>,
+    node: Math,
+    out: Id,
+    point: Point,
+}
+
+fn instance(p: &Primitive, rng: &mut Rng) -> Instance {
+    let sh = shapes(p.shape, rng);
+    assert_eq!(sh.len(), p.arity, "{}: shapes for its arity", p.op);
+    let mut vars = HashMap::new();
+    let mut point = Point::default();
+    for (i, ((r, c), dom)) in sh.iter().zip(p.domain).enumerate() {
+        let s = Symbol::from(format!("x{i}"));
+        vars.insert(s, Shape::new(fixed(*r), fixed(*c)));
+        point.values.insert(s, draw(rng, *r, *c, *dom));
+    }
+    let mut graph = ops::graph(vars);
+    let args: Vec<Id> = (0..p.arity)
+        .map(|i| graph.var(&format!("x{i}")).expect("operand"))
+        .collect();
+    let node = p.node(&args).expect("the op parses back to its node");
+    let out = graph.add(node.clone()).unwrap_or_else(|e| {
+        panic!("{}: its shape rule refuses {sh:?}: {e}", p.op);
+    });
+    Instance {
+        graph,
+        args,
+        node,
+        out,
+        point,
+    }
+}
+
+fn value(p: &Primitive, vals: &[Value]) -> Value {
+    let refs: Vec<&Value> = vals.iter().collect();
+    (p.eval)(&refs).unwrap_or_else(|e| panic!("{}: {e}", p.op))
+}
+
+/// Checks the VJP of one instance against central differences along a random
+/// direction of each operand in turn: ⟨x̄ᵢ, ẋᵢ⟩ = d/dt ⟨ȳ, f(…, xᵢ + tẋᵢ, …)⟩.
+fn check_vjp(p: &Primitive, rng: &mut Rng) {
+    let mut inst = instance(p, rng);
+    let operands: Vec<Value> = (0..p.arity)
+        .map(|i| inst.point.values[&Symbol::from(format!("x{i}"))].clone())
+        .collect();
+    let y = value(p, &operands);
+    let out_shape = inst.graph.shape(inst.out);
+    assert_eq!(
+        (fixed(y.nrows()), fixed(y.ncols())),
+        (out_shape.rows.clone(), out_shape.cols.clone()),
+        "{}: the shape rule and the evaluation disagree",
+        p.op
+    );
+    let ybar = draw(rng, y.nrows(), y.ncols(), Domain::General);
+    inst.graph.vars.insert(Symbol::from("g"), out_shape);
+    inst.point.values.insert(Symbol::from("g"), ybar.clone());
+    let adj = inst.graph.var("g").expect("adjoint");
+    let args = inst.args.clone();
+    let parts = ops::vjp(&mut inst.graph, inst.out, adj, &|id| args.contains(&id))
+        .unwrap_or_else(|e| panic!("{}: vjp: {e}", p.op));
+    let vals = matgrad::numeric::evaluate(&inst.graph.expr, &inst.point)
+        .unwrap_or_else(|e| panic!("{}: evaluating its vjp: {e}", p.op));
+    for (i, x) in inst.args.iter().enumerate() {
+        let xi = &operands[i];
+        let dir = draw(rng, xi.nrows(), xi.ncols(), Domain::General);
+        let mut xbar = Value::zeros(xi.nrows(), xi.ncols());
+        for (c, part) in &parts {
+            if c == x {
+                let v = &vals[usize::from(*part)];
+                assert_eq!(v.shape(), xi.shape(), "{}: adjoint {i} shape", p.op);
+                xbar += v;
+            }
+        }
+        let h = 1e-5 * (1.0 + xi.amax());
+        let at = |t: f64| {
+            let mut o = operands.clone();
+            o[i] = xi + &dir * t;
+            inner(&ybar, &value(p, &o))
+        };
+        let fd = (at(h) - at(-h)) / (2.0 * h);
+        let got = inner(&xbar, &dir);
+        assert!(
+            (fd - got).abs() <= 1e-6 * (1.0 + fd.abs()),
+            "{} ({}): VJP of operand {i} gives {got}, finite differences {fd}",
+            p.op,
+            inst.node
+        );
+    }
+}
+
+#[test]
+fn every_primitive_has_every_field() {
+    let all = registry::all();
+    assert!(all.len() >= 30, "{} primitives", all.len());
+    let mut ops_seen = Vec::new();
+    for p in all {
+        assert!(!p.op.is_empty());
+        assert!(!ops_seen.contains(&p.op), "{} registered twice", p.op);
+        ops_seen.push(p.op);
+        assert_eq!(p.domain.len(), p.arity, "{}: a domain per operand", p.op);
+        assert!(!p.derivative.identity.is_empty(), "{}: identity", p.op);
+        assert!(!p.derivative.source.is_empty(), "{}: source", p.op);
+        // The op is the node's name: it parses to a node the registry maps back.
+        let kids: Vec<Id> = (0..p.arity).map(Id::from).collect();
+        let node = p.node(&kids).expect("node");
+        assert_eq!(node.to_string(), p.op);
+        assert!(std::ptr::eq(registry::of(&node).expect("entry"), *p));
+        // Every name calls it (diag is shared by its two directions).
+        for n in p.names {
+            match registry::function(n) {
+                Some(q) => assert!(std::ptr::eq(q, *p), "{n}"),
+                None => assert_eq!(*n, "diag"),
+            }
+            assert!(ops::function_names().contains(n));
+        }
+        for s in [p.print.unicode, p.print.ascii, p.print.latex] {
+            match s {
+                Spelling::Infix(op) => assert!(p.arity == 2 && !op.trim().is_empty()),
+                Spelling::Call(f) | Spelling::Postfix(f) => {
+                    assert!(p.arity == 1 && !f.is_empty(), "{}", p.op)
+                }
+                Spelling::Wrap(l, _) => assert!(p.arity == 1 && !l.is_empty()),
+                Spelling::Printer => {}
+            }
+        }
+        // The ASCII spelling is the input language: a call is by one of its names.
+        if let Spelling::Call(f) = p.print.ascii {
+            assert!(p.names.contains(&f), "{}: prints as {f}", p.op);
+        }
+        for t in [p.code.numpy, p.code.torch, p.code.jax, p.code.rust] {
+            assert!(t.contains("{0}"), "{}: code {t}", p.op);
+            assert_eq!(t.contains("{1}"), p.arity == 2, "{}: code {t}", p.op);
+        }
+    }
+}
+
+#[test]
+fn every_vjp_agrees_with_finite_differences() {
+    let mut rng = Rng::new(8);
+    for p in registry::all() {
+        for _ in 0..6 {
+            check_vjp(p, &mut rng);
+        }
+    }
+}
+
+#[test]
+fn elementwise_functions_are_one_variant_of_the_language() {
+    // A function added to the registry needs no new variant: `Fun` names it.
+    let pointwise: Vec<&str> = registry::all()
+        .iter()
+        .filter(|p| matches!(p.diff, Diff::Pointwise(_)))
+        .map(|p| p.op)
+        .collect();
+    assert!(pointwise.contains(&"exp") && pointwise.contains(&"sigmoid"));
+    for op in pointwise {
+        let node = registry::all()
+            .iter()
+            .find(|p| p.op == op)
+            .and_then(|p| p.node(&[Id::from(0)]))
+            .expect("node");
+        assert!(matches!(node, Math::Fun(..)), "{op}");
+        assert!(ops::is_elementwise(&node));
+    }
+}
+
+#[test]
+fn rules_naming_an_unknown_function_are_refused() {
+    let text = "# tr(A) = A\nbad: (tarce ?a) => ?a\n";
+    let Err(err) = matgrad::simplify::rules::parse_rules("test.rules", text) else {
+        panic!("a rule naming `tarce` was accepted");
+    };
+    assert!(
+        err.to_string().contains("`tarce` is not a primitive"),
+        "{err}"
+    );
+}
