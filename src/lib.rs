@@ -27,6 +27,7 @@
 pub mod autodiff;
 pub mod derive;
 pub mod error;
+pub mod forward;
 pub mod ir;
 pub mod model;
 pub mod numeric;

@@ -256,3 +256,80 @@ fn sigmoid_prime(b: &mut Build, s: Id) -> Result<Id> {
     let oms = b.n(Math::Add([one, ns]))?;
     b.had(s, oms)
 }
+
+/// The tangent of `out` from its children's tangents (`t(c)`, `None`: zero).
+/// Elementwise functions have a diagonal Jacobian, so their tangent is their
+/// vector-Jacobian product applied to the tangent.
+pub(super) fn jvp(
+    g: &mut Graph,
+    node: &Math,
+    out: Id,
+    t: &dyn Fn(Id) -> Option<Id>,
+) -> Option<Result<Option<Id>>> {
+    let mut b = Build { g };
+    let b = &mut b;
+    let r = match *node {
+        Math::Hadamard([x, y]) => (|| {
+            let tx = t(x).map(|d| b.had(d, y)).transpose()?;
+            let ty = t(y).map(|d| b.had(x, d)).transpose()?;
+            let tx = tx.map(|d| b.broadcast_to(d, out)).transpose()?;
+            let ty = ty.map(|d| b.broadcast_to(d, out)).transpose()?;
+            b.add_opt(tx, ty)
+        })(),
+        Math::EDiv([x, y]) => (|| {
+            // d(x ⊘ y) = ẋ ⊘ y − (out ∘ ẏ) ⊘ y
+            let tx = t(x).map(|d| b.n(Math::EDiv([d, y]))).transpose()?;
+            let ty = match t(y) {
+                Some(d) => {
+                    let p = b.had(out, d)?;
+                    let q = b.n(Math::EDiv([p, y]))?;
+                    Some(b.neg(q)?)
+                }
+                None => None,
+            };
+            let tx = tx.map(|d| b.broadcast_to(d, out)).transpose()?;
+            let ty = ty.map(|d| b.broadcast_to(d, out)).transpose()?;
+            b.add_opt(tx, ty)
+        })(),
+        Math::Div([x, s]) => (|| {
+            // d(x / s) = ẋ / s − out ṡ / s
+            let tx = t(x).map(|d| b.n(Math::Div([d, s]))).transpose()?;
+            let ts = match t(s) {
+                Some(d) => {
+                    let p = b.mul(out, d)?;
+                    let q = b.n(Math::Div([p, s]))?;
+                    Some(b.neg(q)?)
+                }
+                None => None,
+            };
+            b.add_opt(tx, ts)
+        })(),
+        Math::Pow([x, k]) | Math::EPow([x, k]) => (|| {
+            let op = if matches!(node, Math::Pow(_)) {
+                Math::Pow
+            } else {
+                Math::EPow
+            };
+            let tx = t(x).map(|d| power_rule(b, d, x, k, op)).transpose()?;
+            let tk = match t(k) {
+                // d(x^k)/dk = x^k log x
+                Some(d) => {
+                    let l = b.n(Math::Log(x))?;
+                    let p = b.had(out, l)?;
+                    Some(b.mul(d, p)?)
+                }
+                None => None,
+            };
+            b.add_opt(tx, tk)
+        })(),
+        ref n => {
+            let x = *n.children().first()?;
+            unary(n)?;
+            let Some(d) = t(x) else {
+                return Some(Ok(None));
+            };
+            return Some(unary_vjp(b, n, x, out, d));
+        }
+    };
+    Some(r)
+}

@@ -219,3 +219,57 @@ fn mul_vjp(
     }
     Ok(v)
 }
+
+/// The tangent of `out` from its children's tangents (`t(c)`, `None`: zero).
+pub(super) fn jvp(
+    g: &mut Graph,
+    node: &Math,
+    out: Id,
+    t: &dyn Fn(Id) -> Option<Id>,
+) -> Option<Result<Option<Id>>> {
+    let mut b = Build { g };
+    let b = &mut b;
+    let r = match *node {
+        Math::Add([x, y]) => (|| {
+            let tx = t(x).map(|d| b.broadcast_to(d, out)).transpose()?;
+            let ty = t(y).map(|d| b.broadcast_to(d, out)).transpose()?;
+            b.add_opt(tx, ty)
+        })(),
+        Math::Neg(x) => t(x).map(|d| b.neg(d)).transpose(),
+        Math::Mul([x, y]) => (|| {
+            // d(XY) = Ẋ Y + X Ẏ (also for scaling by a scalar).
+            let tx = t(x).map(|d| b.mul(d, y)).transpose()?;
+            let ty = t(y).map(|d| b.mul(x, d)).transpose()?;
+            b.add_opt(tx, ty)
+        })(),
+        Math::Transpose(x) => t(x).map(|d| b.t(d)).transpose(),
+        Math::Inv(x) => t(x)
+            .map(|d| {
+                // d(X⁻¹) = −X⁻¹ Ẋ X⁻¹ (Matrix Cookbook eq. 59).
+                let p = b.mul(out, d)?;
+                let p = b.mul(p, out)?;
+                b.neg(p)
+            })
+            .transpose(),
+        Math::Trace(x) => t(x).map(|d| b.n(Math::Trace(d))).transpose(),
+        Math::Det(x) => t(x)
+            .map(|d| {
+                // d det X = det(X) tr(X⁻¹ Ẋ) (Matrix Cookbook eq. 46).
+                let inv = b.n(Math::Inv(x))?;
+                let p = b.mul(inv, d)?;
+                let tr = b.n(Math::Trace(p))?;
+                b.mul(out, tr)
+            })
+            .transpose(),
+        Math::LogDet(x) => t(x)
+            .map(|d| {
+                // d log det X = tr(X⁻¹ Ẋ) (Matrix Cookbook eq. 57).
+                let inv = b.n(Math::Inv(x))?;
+                let p = b.mul(inv, d)?;
+                b.n(Math::Trace(p))
+            })
+            .transpose(),
+        _ => return None,
+    };
+    Some(r)
+}

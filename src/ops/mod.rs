@@ -206,6 +206,41 @@ pub fn vjp(g: &mut Graph, out: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Resu
     reduce::vjp(g, &node, out, adj, active).unwrap_or_else(|| Ok(Vec::new()))
 }
 
+/// The Jacobian-vector product (forward derivative) of node `out` of `g`: its tangent
+/// given the tangent `t(c)` of each child `c` (`None`: the child's tangent is zero).
+/// `Ok(None)` means the tangent is zero: constants, `ones(A)`, `sign` and `step`
+/// (zero almost everywhere), or no child with a tangent. An operation without a
+/// forward derivative is an error, never a silent zero. Variables are the caller's
+/// business (their tangents are the seeds, see [`crate::forward`]).
+pub fn jvp(g: &mut Graph, out: Id, t: &dyn Fn(Id) -> Option<Id>) -> Result<Option<Id>> {
+    let node = g.node(out).clone();
+    match node {
+        Math::Num(_) | Math::Dim(_) | Math::Eye(_) => return Ok(None),
+        Math::Var(v) => {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorKind::Internal,
+                format!("internal error: the tangent of the variable `{v}` is a seed, not a JVP"),
+            ));
+        }
+        _ => {}
+    }
+    if node.children().iter().all(|&c| t(c).is_none()) {
+        return Ok(None);
+    }
+    if let Some(r) = linalg::jvp(g, &node, out, t) {
+        return r;
+    }
+    if let Some(r) = elementwise::jvp(g, &node, out, t) {
+        return r;
+    }
+    reduce::jvp(g, &node, out, t).unwrap_or_else(|| {
+        Err(crate::error::Error::new(
+            crate::error::ErrorKind::Internal,
+            format!("internal error: `{node}` has no forward derivative"),
+        ))
+    })
+}
+
 /// The function names of the language with their operations (all of one argument).
 pub fn function(name: &str) -> Option<fn(Id) -> Math> {
     Some(match name {
@@ -335,6 +370,23 @@ impl Build<'_> {
         } else {
             self.n(Math::Trace(p))
         }
+    }
+    /// A tangent `d` of an operand broadcast to `out`'s shape: a scalar becomes `d·ones(out)`.
+    pub fn broadcast_to(&mut self, d: Id, out: Id) -> Result<Id> {
+        if self.scalar(d) && !self.scalar(out) {
+            let ones = self.n(Math::Ones(out))?;
+            self.mul(d, ones)
+        } else {
+            Ok(d)
+        }
+    }
+    /// `a + b` where either may be absent (zero).
+    pub fn add_opt(&mut self, a: Option<Id>, b: Option<Id>) -> Result<Option<Id>> {
+        Ok(match (a, b) {
+            (Some(x), Some(y)) => Some(self.n(Math::Add([x, y]))?),
+            (x, None) => x,
+            (None, y) => y,
+        })
     }
     /// The adjoint of an operand that was broadcast to the output's shape: summed when scalar.
     pub fn unbroadcast(&mut self, operand: Id, adj: Id) -> Result<Id> {

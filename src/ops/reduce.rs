@@ -146,3 +146,57 @@ pub(super) fn vjp(
     })();
     Some(r.map(|c| vec![(x, c)]))
 }
+
+/// The tangent of `out` from its child's tangent (`t(c)`, `None`: zero).
+pub(super) fn jvp(
+    g: &mut Graph,
+    node: &Math,
+    out: Id,
+    t: &dyn Fn(Id) -> Option<Id>,
+) -> Option<Result<Option<Id>>> {
+    let x = match *node {
+        Math::Sum(x)
+        | Math::Norm2(x)
+        | Math::Norm(x)
+        | Math::Softmax(x)
+        | Math::LogSumExp(x)
+        | Math::DiagM(x)
+        | Math::DiagV(x) => x,
+        // ones(A) depends on A's shape only.
+        Math::Ones(_) => return Some(Ok(None)),
+        _ => return None,
+    };
+    let d = t(x)?;
+    let mut b = Build { g };
+    let b = &mut b;
+    let r = (|| -> Result<Id> {
+        match node {
+            Math::Sum(_) if b.scalar(x) => Ok(d),
+            Math::Sum(_) => b.n(Math::Sum(d)),
+            Math::Norm2(_) => {
+                // d‖X‖² = 2⟨X, Ẋ⟩
+                let two = b.int(2)?;
+                let ip = b.inner(x, d)?;
+                b.mul(two, ip)
+            }
+            Math::Norm(_) => {
+                let ip = b.inner(x, d)?;
+                b.n(Math::Div([ip, out]))
+            }
+            Math::Softmax(_) => {
+                // J = diag(s) − ssᵀ: J ẋ = s ∘ (ẋ − sᵀẋ)
+                let sd = b.inner(out, d)?;
+                let nsd = b.neg(sd)?;
+                let e = b.n(Math::Add([d, nsd]))?;
+                b.had(out, e)
+            }
+            Math::LogSumExp(_) => {
+                let s = b.n(Math::Softmax(x))?;
+                b.inner(s, d)
+            }
+            Math::DiagM(_) => b.n(Math::DiagM(d)),
+            _ => b.n(Math::DiagV(d)),
+        }
+    })();
+    Some(r.map(Some))
+}
