@@ -28,6 +28,7 @@ pub mod autodiff;
 pub mod check;
 pub mod derive;
 pub mod error;
+pub mod forward;
 pub mod gradient;
 pub mod hessian;
 pub mod ir;

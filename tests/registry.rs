@@ -1,7 +1,8 @@
 //! The registry of primitives, walked entry by entry: every field is filled in and
 //! consistent (names, spellings, code templates, arity), the shape rule agrees
-//! with the evaluation, and the VJP agrees with central finite differences on
-//! random inputs of random shapes drawn from the primitive's domain.
+//! with the evaluation, and the VJP and JVP agree with central finite differences
+//! and with each other (adjointness) on random inputs of random shapes drawn from
+//! the primitive's domain.
 
 use std::collections::HashMap;
 
@@ -89,9 +90,12 @@ fn value(p: &Primitive, vals: &[Value]) -> Value {
     (p.eval)(&refs).unwrap_or_else(|e| panic!("{}: {e}", p.op))
 }
 
-/// Checks the VJP of one instance against central differences along a random
-/// direction of each operand in turn: ⟨x̄ᵢ, ẋᵢ⟩ = d/dt ⟨ȳ, f(…, xᵢ + tẋᵢ, …)⟩.
-fn check_vjp(p: &Primitive, rng: &mut Rng) {
+/// Checks the derivatives of one random instance: the VJP against central
+/// differences along a random direction of each operand in turn
+/// (⟨x̄ᵢ, ẋᵢ⟩ = d/dt ⟨ȳ, f(…, xᵢ + tẋᵢ, …)⟩), the JVP against central differences
+/// along all directions at once, and the two against each other by adjointness
+/// (⟨ȳ, J ẋ⟩ = Σᵢ ⟨x̄ᵢ, ẋᵢ⟩).
+fn check_derivatives(p: &Primitive, rng: &mut Rng) {
     let mut inst = instance(p, rng);
     let operands: Vec<Value> = (0..p.arity)
         .map(|i| inst.point.values[&Symbol::from(format!("x{i}"))].clone())
@@ -105,17 +109,46 @@ fn check_vjp(p: &Primitive, rng: &mut Rng) {
         p.op
     );
     let ybar = draw(rng, y.nrows(), y.ncols(), Domain::General);
+    let dirs: Vec<Value> = operands
+        .iter()
+        .map(|x| draw(rng, x.nrows(), x.ncols(), Domain::General))
+        .collect();
+    // The adjoint `g` and the directions `d0`, `d1` are inputs of the graph.
     inst.graph.vars.insert(Symbol::from("g"), out_shape);
     inst.point.values.insert(Symbol::from("g"), ybar.clone());
     let adj = inst.graph.var("g").expect("adjoint");
+    let mut seeds = HashMap::new();
+    for (i, (x, d)) in inst.args.clone().into_iter().zip(&dirs).enumerate() {
+        let name = Symbol::from(format!("d{i}"));
+        let shape = inst.graph.shape(x);
+        inst.graph.vars.insert(name, shape);
+        inst.point.values.insert(name, d.clone());
+        seeds.insert(x, inst.graph.var(name.as_str()).expect("direction"));
+    }
     let args = inst.args.clone();
     let parts = ops::vjp(&mut inst.graph, inst.out, adj, &|id| args.contains(&id))
         .unwrap_or_else(|e| panic!("{}: vjp: {e}", p.op));
+    let tangent = ops::jvp(&mut inst.graph, inst.out, &|c| seeds.get(&c).copied())
+        .unwrap_or_else(|e| panic!("{}: jvp: {e}", p.op));
     let vals = matgrad::numeric::evaluate(&inst.graph.expr, &inst.point)
-        .unwrap_or_else(|e| panic!("{}: evaluating its vjp: {e}", p.op));
+        .unwrap_or_else(|e| panic!("{}: evaluating its derivatives: {e}", p.op));
+    let scale = 1e-5 * (1.0 + operands.iter().map(|x| x.amax()).fold(0.0, f64::max));
+    let at = |t: f64, only: Option<usize>| {
+        let o: Vec<Value> = operands
+            .iter()
+            .zip(&dirs)
+            .enumerate()
+            .map(|(i, (x, d))| match only {
+                Some(j) if j != i => x.clone(),
+                _ => x + d * t,
+            })
+            .collect();
+        value(p, &o)
+    };
+    // VJP, operand by operand.
+    let mut adjoint_side = 0.0;
     for (i, x) in inst.args.iter().enumerate() {
         let xi = &operands[i];
-        let dir = draw(rng, xi.nrows(), xi.ncols(), Domain::General);
         let mut xbar = Value::zeros(xi.nrows(), xi.ncols());
         for (c, part) in &parts {
             if c == x {
@@ -124,21 +157,39 @@ fn check_vjp(p: &Primitive, rng: &mut Rng) {
                 xbar += v;
             }
         }
-        let h = 1e-5 * (1.0 + xi.amax());
-        let at = |t: f64| {
-            let mut o = operands.clone();
-            o[i] = xi + &dir * t;
-            inner(&ybar, &value(p, &o))
-        };
-        let fd = (at(h) - at(-h)) / (2.0 * h);
-        let got = inner(&xbar, &dir);
+        let fd = (inner(&ybar, &at(scale, Some(i))) - inner(&ybar, &at(-scale, Some(i))))
+            / (2.0 * scale);
+        let got = inner(&xbar, &dirs[i]);
         assert!(
             (fd - got).abs() <= 1e-6 * (1.0 + fd.abs()),
             "{} ({}): VJP of operand {i} gives {got}, finite differences {fd}",
             p.op,
             inst.node
         );
+        adjoint_side += got;
     }
+    // JVP, all operands at once.
+    let jdot = match tangent {
+        Some(t) => vals[usize::from(t)].clone(),
+        None => Value::zeros(y.nrows(), y.ncols()),
+    };
+    assert_eq!(jdot.shape(), y.shape(), "{}: tangent shape", p.op);
+    let fd = (at(scale, None) - at(-scale, None)) / (2.0 * scale);
+    let err = (&fd - &jdot).amax();
+    assert!(
+        err <= 1e-6 * (1.0 + fd.amax()),
+        "{} ({}): JVP {jdot} differs from finite differences {fd}",
+        p.op,
+        inst.node
+    );
+    // Adjointness: exact up to rounding.
+    let forward_side = inner(&ybar, &jdot);
+    assert!(
+        (forward_side - adjoint_side).abs() <= 1e-9 * (1.0 + forward_side.abs()),
+        "{} ({}): ⟨ȳ, Jẋ⟩ = {forward_side} but ⟨Jᵀȳ, ẋ⟩ = {adjoint_side}",
+        p.op,
+        inst.node
+    );
 }
 
 #[test]
@@ -188,11 +239,11 @@ fn every_primitive_has_every_field() {
 }
 
 #[test]
-fn every_vjp_agrees_with_finite_differences() {
+fn every_vjp_and_jvp_agrees_with_finite_differences_and_each_other() {
     let mut rng = Rng::new(8);
     for p in registry::all() {
-        for _ in 0..6 {
-            check_vjp(p, &mut rng);
+        for _ in 0..8 {
+            check_derivatives(p, &mut rng);
         }
     }
 }

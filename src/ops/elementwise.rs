@@ -6,7 +6,7 @@ use egg::Id;
 
 use super::linalg::zip;
 use super::registry::{
-    Code, Derivative, Diff, Domain, FactsIn, Local, Primitive, Print, ShapeRule, Spelling,
+    Code, Derivative, Diff, Domain, FactsIn, JvpSite, Local, Primitive, Print, ShapeRule, Spelling,
     per_entry, pointwise_facts, positive_pointwise_facts,
 };
 use super::{Build, Value, binary};
@@ -28,7 +28,14 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                 let ([x, y], adj) = ([s.kids[0], s.kids[1]], s.adj);
                 binary(b, x, y, s.active, |b| b.had(adj, y), |b| b.had(adj, x))
             },
-            jvp: None,
+            jvp: |b, s| {
+                let ([x, y], out) = ([s.kids[0], s.kids[1]], s.out);
+                let tx = s.dot(0).map(|d| b.had(d, y)).transpose()?;
+                let ty = s.dot(1).map(|d| b.had(x, d)).transpose()?;
+                let tx = tx.map(|d| b.broadcast_to(d, out)).transpose()?;
+                let ty = ty.map(|d| b.broadcast_to(d, out)).transpose()?;
+                b.add_opt(tx, ty)
+            },
         },
         derivative: Derivative {
             identity: "d(A ∘ B) = dA ∘ B + A ∘ dB",
@@ -83,7 +90,22 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                     },
                 )
             },
-            jvp: None,
+            jvp: |b, s| {
+                // d(x ⊘ y) = ẋ ⊘ y − (out ∘ ẏ) ⊘ y
+                let (y, out) = (s.kids[1], s.out);
+                let tx = s.dot(0).map(|d| b.n(Math::EDiv([d, y]))).transpose()?;
+                let ty = match s.dot(1) {
+                    Some(d) => {
+                        let p = b.had(out, d)?;
+                        let q = b.n(Math::EDiv([p, y]))?;
+                        Some(b.neg(q)?)
+                    }
+                    None => None,
+                };
+                let tx = tx.map(|d| b.broadcast_to(d, out)).transpose()?;
+                let ty = ty.map(|d| b.broadcast_to(d, out)).transpose()?;
+                b.add_opt(tx, ty)
+            },
         },
         derivative: Derivative {
             identity: "d(A ⊘ B) = dA ⊘ B − A ∘ dB ⊘ B∘²",
@@ -132,7 +154,20 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                     },
                 )
             },
-            jvp: None,
+            jvp: |b, s| {
+                // d(x / s) = ẋ / s − out ṡ / s
+                let (t, out) = (s.kids[1], s.out);
+                let tx = s.dot(0).map(|d| b.n(Math::Div([d, t]))).transpose()?;
+                let ts = match s.dot(1) {
+                    Some(d) => {
+                        let p = b.mul(out, d)?;
+                        let q = b.n(Math::Div([p, t]))?;
+                        Some(b.neg(q)?)
+                    }
+                    None => None,
+                };
+                b.add_opt(tx, ts)
+            },
         },
         derivative: Derivative {
             identity: "d(A/s) = dA/s − A ds/s²",
@@ -177,7 +212,7 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                     },
                 )
             },
-            jvp: None,
+            jvp: |b, s| power_jvp(b, s, Math::Pow),
         },
         derivative: Derivative {
             identity: "d(aᵏ) = k aᵏ⁻¹ da + aᵏ log(a) dk",
@@ -216,7 +251,7 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                     },
                 )
             },
-            jvp: None,
+            jvp: |b, s| power_jvp(b, s, Math::EPow),
         },
         derivative: Derivative {
             identity: "d(A∘ᵏ) = k A∘⁽ᵏ⁻¹⁾ ∘ dA + A∘ᵏ ∘ log(A) dk",
@@ -654,4 +689,19 @@ fn sigmoid_prime(b: &mut Build, s: Id) -> Result<Id> {
     let ns = b.neg(s)?;
     let oms = b.n(Math::Add([one, ns]))?;
     b.had(s, oms)
+}
+
+/// The tangent of `x^k` (or `x.^k`): k x^(k−1) ẋ + x^k log(x) k̇.
+fn power_jvp(b: &mut Build, s: &JvpSite, op: fn([Id; 2]) -> Math) -> Result<Option<Id>> {
+    let ([x, k], out) = ([s.kids[0], s.kids[1]], s.out);
+    let tx = s.dot(0).map(|d| power_rule(b, d, x, k, op)).transpose()?;
+    let tk = match s.dot(1) {
+        Some(d) => {
+            let l = b.n(Math::fun("log", x))?;
+            let p = b.had(out, l)?;
+            Some(b.mul(d, p)?)
+        }
+        None => None,
+    };
+    b.add_opt(tx, tk)
 }

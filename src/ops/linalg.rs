@@ -106,7 +106,11 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                     |_| Ok(s.adj),
                 )
             },
-            jvp: None,
+            jvp: |b, s| {
+                let tx = s.dot(0).map(|d| b.broadcast_to(d, s.out)).transpose()?;
+                let ty = s.dot(1).map(|d| b.broadcast_to(d, s.out)).transpose()?;
+                b.add_opt(tx, ty)
+            },
         },
         derivative: Derivative {
             identity: "d(A + B) = dA + dB",
@@ -137,7 +141,7 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         eval: |a| Ok(-a[0]),
         diff: Diff::Rule {
             vjp: |b, s| b.neg(s.adj).map(|n| vec![(s.kids[0], n)]),
-            jvp: None,
+            jvp: |b, s| s.dot(0).map(|d| b.neg(d)).transpose(),
         },
         derivative: Derivative {
             identity: "d(−A) = −dA",
@@ -166,7 +170,13 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         eval: |a| product(a[0], a[1]),
         diff: Diff::Rule {
             vjp: mul_vjp,
-            jvp: None,
+            jvp: |b, s| {
+                // d(XY) = Ẋ Y + X Ẏ (also for scaling by a scalar).
+                let (x, y) = (s.kids[0], s.kids[1]);
+                let tx = s.dot(0).map(|d| b.mul(d, y)).transpose()?;
+                let ty = s.dot(1).map(|d| b.mul(x, d)).transpose()?;
+                b.add_opt(tx, ty)
+            },
         },
         derivative: Derivative {
             identity: "d(AB) = dA B + A dB, so Ā = ḠBᵀ and B̄ = AᵀḠ",
@@ -209,7 +219,7 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         eval: |a| Ok(a[0].transpose()),
         diff: Diff::Rule {
             vjp: |b, s| b.t(s.adj).map(|t| vec![(s.kids[0], t)]),
-            jvp: None,
+            jvp: |b, s| s.dot(0).map(|d| b.t(d)).transpose(),
         },
         derivative: Derivative {
             identity: "d(Aᵀ) = (dA)ᵀ",
@@ -252,7 +262,16 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                 let p = b.mul(p, it)?;
                 Ok(vec![(s.kids[0], b.neg(p)?)])
             },
-            jvp: None,
+            jvp: |b, s| {
+                s.dot(0)
+                    .map(|d| {
+                        // d(X⁻¹) = −X⁻¹ Ẋ X⁻¹
+                        let p = b.mul(s.out, d)?;
+                        let p = b.mul(p, s.out)?;
+                        b.neg(p)
+                    })
+                    .transpose()
+            },
         },
         derivative: Derivative {
             identity: "d(X⁻¹) = −X⁻¹ dX X⁻¹",
@@ -292,7 +311,7 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                 let eye = b.g.eye(n)?;
                 Ok(vec![(x, b.mul(s.adj, eye)?)])
             },
-            jvp: None,
+            jvp: |b, s| s.dot(0).map(|d| b.n(Math::Trace(d))).transpose(),
         },
         derivative: Derivative {
             identity: "∂ tr(X) = I",
@@ -326,7 +345,17 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                 let g = b.mul(s.adj, s.out)?;
                 Ok(vec![(x, b.mul(g, it)?)])
             },
-            jvp: None,
+            jvp: |b, s| {
+                s.dot(0)
+                    .map(|d| {
+                        // d det X = det(X) tr(X⁻¹ Ẋ) (Matrix Cookbook eq. 46).
+                        let inv = b.n(Math::Inv(s.kids[0]))?;
+                        let p = b.mul(inv, d)?;
+                        let tr = b.n(Math::Trace(p))?;
+                        b.mul(s.out, tr)
+                    })
+                    .transpose()
+            },
         },
         derivative: Derivative {
             identity: "∂ det X = det(X) X⁻ᵀ",
@@ -370,7 +399,16 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                 let it = b.t(inv)?;
                 Ok(vec![(x, b.mul(s.adj, it)?)])
             },
-            jvp: None,
+            jvp: |b, s| {
+                s.dot(0)
+                    .map(|d| {
+                        // d log det X = tr(X⁻¹ Ẋ)
+                        let inv = b.n(Math::Inv(s.kids[0]))?;
+                        let p = b.mul(inv, d)?;
+                        b.n(Math::Trace(p))
+                    })
+                    .transpose()
+            },
         },
         derivative: Derivative {
             identity: "∂ log det X = X⁻ᵀ",

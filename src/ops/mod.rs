@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use egg::{Id, Language, Symbol};
 use nalgebra::DMatrix;
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{Dim, Graph, Math, Shape};
 
 /// A numeric value: every value is a matrix, scalars are 1×1.
@@ -234,6 +234,42 @@ pub fn vjp(g: &mut Graph, out: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Resu
     }
 }
 
+/// The Jacobian-vector product (forward derivative) of node `out` of `g`: its tangent
+/// given the tangent `t(c)` of each child `c` (`None`: the child's tangent is zero).
+/// `Ok(None)` means the tangent is zero: constants, `ones(A)`, `sign` and `step`
+/// (zero almost everywhere), or no child with a tangent. Variables are the caller's
+/// business (their tangents are the seeds, see [`crate::forward`]).
+pub fn jvp(g: &mut Graph, out: Id, t: &dyn Fn(Id) -> Option<Id>) -> Result<Option<Id>> {
+    let node = g.node(out).clone();
+    let p = match (&node, registry::of(&node)) {
+        (Math::Var(v), _) => {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!("internal error: the tangent of the variable `{v}` is a seed, not a JVP"),
+            ));
+        }
+        (_, None) => return Ok(None),
+        (_, Some(p)) => p,
+    };
+    let kids = node.children();
+    if kids.iter().all(|&c| t(c).is_none()) {
+        return Ok(None);
+    }
+    let mut b = Build { g };
+    match p.diff {
+        Diff::Pointwise(local) => {
+            let x = kids[0];
+            let Some(dx) = t(x) else { return Ok(None) };
+            Ok(Some(match local(&mut b, x, out)? {
+                Local::Times(d) => b.had(dx, d)?,
+                Local::Over(d) => b.n(Math::EDiv([dx, d]))?,
+                Local::Zero => return Ok(None),
+            }))
+        }
+        Diff::Rule { jvp, .. } => jvp(&mut b, &registry::JvpSite { kids, out, t }),
+    }
+}
+
 /// The adjoints of the active operands of a broadcasting binary operation:
 /// `fx`/`fy` build each contribution, summed when that operand was a broadcast scalar.
 pub(crate) fn binary(
@@ -313,6 +349,23 @@ impl Build<'_> {
         } else {
             self.n(Math::Trace(p))
         }
+    }
+    /// A tangent `d` of an operand broadcast to `out`'s shape: a scalar becomes `d·ones(out)`.
+    pub fn broadcast_to(&mut self, d: Id, out: Id) -> Result<Id> {
+        if self.scalar(d) && !self.scalar(out) {
+            let ones = self.n(Math::Ones(out))?;
+            self.mul(d, ones)
+        } else {
+            Ok(d)
+        }
+    }
+    /// `a + b` where either may be absent (zero).
+    pub fn add_opt(&mut self, a: Option<Id>, b: Option<Id>) -> Result<Option<Id>> {
+        Ok(match (a, b) {
+            (Some(x), Some(y)) => Some(self.n(Math::Add([x, y]))?),
+            (x, None) => x,
+            (None, y) => y,
+        })
     }
     /// The adjoint of an operand that was broadcast to the output's shape: summed when scalar.
     pub fn unbroadcast(&mut self, operand: Id, adj: Id) -> Result<Id> {

@@ -43,7 +43,17 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                     }
                 })
             },
-            jvp: None,
+            jvp: |b, s| {
+                s.dot(0)
+                    .map(|d| {
+                        if b.scalar(s.kids[0]) {
+                            Ok(d)
+                        } else {
+                            b.n(Math::Sum(d))
+                        }
+                    })
+                    .transpose()
+            },
         },
         derivative: Derivative {
             identity: "∂ sum(X) = ones(X)",
@@ -74,7 +84,16 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                     b.mul(s, x)
                 })
             },
-            jvp: None,
+            jvp: |b, s| {
+                s.dot(0)
+                    .map(|d| {
+                        // d‖X‖² = 2⟨X, Ẋ⟩
+                        let two = b.int(2)?;
+                        let ip = b.inner(s.kids[0], d)?;
+                        b.mul(two, ip)
+                    })
+                    .transpose()
+            },
         },
         derivative: Derivative {
             identity: "∂‖X‖² = 2X",
@@ -108,7 +127,14 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                     b.n(Math::Div([p, out]))
                 })
             },
-            jvp: None,
+            jvp: |b, s| {
+                s.dot(0)
+                    .map(|d| {
+                        let ip = b.inner(s.kids[0], d)?;
+                        b.n(Math::Div([ip, s.out]))
+                    })
+                    .transpose()
+            },
         },
         derivative: Derivative {
             identity: "∂‖X‖ = X/‖X‖",
@@ -145,7 +171,17 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                     b.had(out, d)
                 })
             },
-            jvp: None,
+            jvp: |b, s| {
+                s.dot(0)
+                    .map(|d| {
+                        // J = diag(s) − ssᵀ: J ẋ = s ∘ (ẋ − sᵀẋ)
+                        let sd = b.inner(s.out, d)?;
+                        let nsd = b.neg(sd)?;
+                        let e = b.n(Math::Add([d, nsd]))?;
+                        b.had(s.out, e)
+                    })
+                    .transpose()
+            },
         },
         derivative: Derivative {
             identity: "∂ softmax(x) = diag(s) − ssᵀ, s = softmax(x)",
@@ -178,7 +214,14 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
                     b.mul(adj, s)
                 })
             },
-            jvp: None,
+            jvp: |b, s| {
+                s.dot(0)
+                    .map(|d| {
+                        let sm = b.n(Math::Softmax(s.kids[0]))?;
+                        b.inner(sm, d)
+                    })
+                    .transpose()
+            },
         },
         derivative: Derivative {
             identity: "∂ logsumexp(x) = softmax(x)",
@@ -203,7 +246,7 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         eval: |a| column(a[0], "diag").map(|_| Value::from_diagonal(&a[0].column(0).into_owned())),
         diff: Diff::Rule {
             vjp: |b, s| one(s, b, |b, _, _, adj| b.n(Math::DiagV(adj))),
-            jvp: None,
+            jvp: |b, s| s.dot(0).map(|d| b.n(Math::DiagM(d))).transpose(),
         },
         derivative: Derivative {
             identity: "d diag(v) = diag(dv)",
@@ -243,7 +286,7 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         },
         diff: Diff::Rule {
             vjp: |b, s| one(s, b, |b, _, _, adj| b.n(Math::DiagM(adj))),
-            jvp: None,
+            jvp: |b, s| s.dot(0).map(|d| b.n(Math::DiagV(d))).transpose(),
         },
         derivative: Derivative {
             identity: "d diag(A) = diag(dA)",
@@ -268,7 +311,7 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         eval: |a| Ok(a[0].map(|_| 1.0)),
         diff: Diff::Rule {
             vjp: |_, _| Ok(Vec::new()),
-            jvp: None,
+            jvp: |_, _| Ok(None),
         },
         derivative: Derivative {
             identity: "ones(A) depends on the shape of A only: its derivative is 0",

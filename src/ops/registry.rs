@@ -141,14 +141,21 @@ pub struct VjpSite<'a> {
 }
 
 /// Where a forward-mode product is taken: the node's operands, the node itself and
-/// the tangent of each operand (`None`: constant).
+/// the tangent of each operand.
 pub struct JvpSite<'a> {
     /// The operands.
     pub kids: &'a [Id],
-    /// The node.
+    /// The node (its value is reused by some derivatives: inv, det, softmax).
     pub out: Id,
-    /// The tangent of each operand.
-    pub tangents: &'a [Option<Id>],
+    /// The tangent of an operand (`None`: zero).
+    pub t: &'a dyn Fn(Id) -> Option<Id>,
+}
+
+impl JvpSite<'_> {
+    /// The tangent of operand `i`.
+    pub fn dot(&self, i: usize) -> Option<Id> {
+        (self.t)(self.kids[i])
+    }
 }
 
 /// A FLOP count from the output's and the operands' (rows, cols).
@@ -182,8 +189,8 @@ pub enum Diff {
     Rule {
         /// Reverse mode.
         vjp: VjpFn,
-        /// Forward mode (`None` until written).
-        jvp: Option<JvpFn>,
+        /// Forward mode.
+        jvp: JvpFn,
     },
 }
 
