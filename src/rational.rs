@@ -9,101 +9,81 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-/// A rational number `num/den` in lowest terms with `den > 0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Rational {
-    num: i128,
-    den: i128,
-}
+use num_rational::Ratio;
+use num_traits::{CheckedAdd, CheckedMul, Zero};
 
-fn gcd(a: i128, b: i128) -> i128 {
-    let (mut a, mut b) = (a.abs(), b.abs());
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
-}
+/// A rational number `num/den` in lowest terms with `den > 0`: `num-rational`'s
+/// `Ratio<i128>`, kept below 2¹⁰⁰ in magnitude so that every operation is checked
+/// (a result beyond is refused, never wrapped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rational(Ratio<i128>);
 
 /// The largest magnitude kept exact; results beyond it are refused, not wrapped.
 const LIMIT: i128 = 1 << 100;
 
 impl Rational {
     /// Zero.
-    pub const ZERO: Rational = Rational { num: 0, den: 1 };
+    pub const ZERO: Rational = Rational(Ratio::new_raw(0, 1));
     /// One.
-    pub const ONE: Rational = Rational { num: 1, den: 1 };
+    pub const ONE: Rational = Rational(Ratio::new_raw(1, 1));
 
     /// `num/den` in lowest terms, or `None` if `den` is zero or the parts are too large.
     pub fn new(num: i128, den: i128) -> Option<Rational> {
-        if den == 0 {
+        // `checked_abs` refuses i128::MIN, whose negation in the reduction would overflow.
+        if den == 0 || num.checked_abs().is_none() || den.checked_abs().is_none() {
             return None;
         }
-        let g = gcd(num, den).max(1);
-        let (mut n, mut d) = (num / g, den / g);
-        if d < 0 {
-            n = -n;
-            d = -d;
-        }
-        (n.abs() <= LIMIT && d <= LIMIT).then_some(Rational { num: n, den: d })
+        Rational::checked(Ratio::new(num, den))
+    }
+
+    /// `r` if both its parts are within the limit.
+    fn checked(r: Ratio<i128>) -> Option<Rational> {
+        (r.numer().abs() <= LIMIT && *r.denom() <= LIMIT).then_some(Rational(r))
     }
 
     /// An integer.
     pub fn int(n: i64) -> Rational {
-        Rational {
-            num: n as i128,
-            den: 1,
-        }
+        Rational(Ratio::from_integer(n as i128))
     }
 
     /// Numerator.
     pub fn numer(&self) -> i128 {
-        self.num
+        *self.0.numer()
     }
 
     /// Denominator (always positive).
     pub fn denom(&self) -> i128 {
-        self.den
+        *self.0.denom()
     }
 
     /// True for whole numbers.
     pub fn is_integer(&self) -> bool {
-        self.den == 1
+        self.0.is_integer()
     }
 
     /// The value as a float.
     pub fn to_f64(&self) -> f64 {
-        self.num as f64 / self.den as f64
+        self.numer() as f64 / self.denom() as f64
     }
 
     /// Sum, or `None` on overflow.
     pub fn add(self, o: Rational) -> Option<Rational> {
-        let n = self
-            .num
-            .checked_mul(o.den)?
-            .checked_add(o.num.checked_mul(self.den)?)?;
-        Rational::new(n, self.den.checked_mul(o.den)?)
+        Rational::checked(self.0.checked_add(&o.0)?)
     }
 
     /// Product, or `None` on overflow.
     pub fn mul(self, o: Rational) -> Option<Rational> {
-        let g1 = gcd(self.num, o.den).max(1);
-        let g2 = gcd(o.num, self.den).max(1);
-        let n = (self.num / g1).checked_mul(o.num / g2)?;
-        let d = (self.den / g2).checked_mul(o.den / g1)?;
-        Rational::new(n, d)
+        Rational::checked(self.0.checked_mul(&o.0)?)
     }
 
     /// Reciprocal, or `None` for zero.
     pub fn recip(self) -> Option<Rational> {
-        Rational::new(self.den, self.num)
+        (!self.0.is_zero()).then(|| Rational(self.0.recip()))
     }
 
     /// Negation.
     pub fn neg(self) -> Rational {
-        Rational {
-            num: -self.num,
-            den: self.den,
-        }
+        Rational(-self.0)
     }
 
     /// Integer power, or `None` on overflow or `0^-k`.
@@ -118,10 +98,10 @@ impl Rational {
 
     /// A short decimal spelling when one is exact (`0.5`, `0.25`, `1.5`), else `None`.
     pub fn decimal(&self) -> Option<String> {
-        if self.den == 1 {
-            return Some(self.num.to_string());
+        if self.denom() == 1 {
+            return Some(self.numer().to_string());
         }
-        let (mut d, mut twos, mut fives) = (self.den, 0u32, 0u32);
+        let (mut d, mut twos, mut fives) = (self.denom(), 0u32, 0u32);
         while d % 2 == 0 {
             d /= 2;
             twos += 1;
@@ -134,7 +114,7 @@ impl Rational {
         if d != 1 || places > 6 {
             return None;
         }
-        let scaled = self.num * 10i128.pow(places) / self.den;
+        let scaled = self.numer() * 10i128.pow(places) / self.denom();
         let sign = if scaled < 0 { "-" } else { "" };
         let a = scaled.abs();
         let p = 10i128.pow(places);
@@ -172,23 +152,16 @@ impl PartialOrd for Rational {
 
 impl Ord for Rational {
     fn cmp(&self, other: &Self) -> Ordering {
-        // den > 0 on both sides; the products fit because parts are below 2^100... compare as f64 on overflow.
-        match (
-            self.num.checked_mul(other.den),
-            other.num.checked_mul(self.den),
-        ) {
-            (Some(a), Some(b)) => a.cmp(&b),
-            _ => self.to_f64().total_cmp(&other.to_f64()),
-        }
+        self.0.cmp(&other.0)
     }
 }
 
 impl fmt::Display for Rational {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.den == 1 {
-            write!(f, "{}", self.num)
+        if self.is_integer() {
+            write!(f, "{}", self.numer())
         } else {
-            write!(f, "{}/{}", self.num, self.den)
+            write!(f, "{}/{}", self.numer(), self.denom())
         }
     }
 }
@@ -238,5 +211,28 @@ mod tests {
         assert_eq!(Rational::new(-3, 4).unwrap().decimal().unwrap(), "-0.75");
         assert_eq!(Rational::new(1, 3).unwrap().decimal(), None);
         assert!(Rational::parse_decimal("1e400").is_none());
+    }
+
+    #[test]
+    fn arithmetic_is_exact_and_checked() {
+        let r = |n, d| Rational::new(n, d).unwrap();
+        let cases = [
+            (r(1, 2).add(r(1, 3)), Some(r(5, 6))),
+            (r(-1, 2).add(r(1, 2)), Some(Rational::ZERO)),
+            (r(2, 3).mul(r(3, 4)), Some(r(1, 2))),
+            (r(-3, 4).recip(), Some(r(-4, 3))),
+            (Rational::ZERO.recip(), None),
+            (r(2, 1).powi(-2), Some(r(1, 4))),
+            (r(2, 1).powi(101), None),
+            (r(1 << 99, 1).add(r(1 << 99, 1)), Some(r(1 << 100, 1))),
+            (r(1 << 100, 1).add(Rational::ONE), None),
+        ];
+        for (i, (got, want)) in cases.into_iter().enumerate() {
+            assert_eq!(got, want, "case {i}");
+        }
+        assert_eq!(r(6, -4), r(-3, 2));
+        assert!(r(1, 3) < r(1, 2) && r(-1, 2) < r(-1, 3));
+        assert!(Rational::new(1, 0).is_none() && Rational::new(i128::MIN, 1).is_none());
+        assert_eq!("-6/4".parse::<Rational>().unwrap().to_string(), "-3/2");
     }
 }
