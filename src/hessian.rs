@@ -380,29 +380,3 @@ impl Hessian {
         })
     }
 }
-
-/// Adds `hessian` (values, with a point) and `hessian_expression` to a JSON result.
-pub fn add_json(
-    grad: &Gradient,
-    point: Option<&Point>,
-    obj: &mut serde_json::Map<String, serde_json::Value>,
-) -> Result<()> {
-    let hs = hessians(grad)?;
-    let mut exprs = serde_json::Map::new();
-    let mut vals = serde_json::Map::new();
-    for h in &hs {
-        exprs.insert(h.var.clone(), h.show(grad, Notation::Ascii).into());
-        if let Some(p) = point {
-            let v = h.evaluate(grad, p)?;
-            let rows: Vec<Vec<f64>> = (0..v.nrows())
-                .map(|i| v.row(i).iter().copied().collect())
-                .collect();
-            vals.insert(h.var.clone(), serde_json::json!(rows));
-        }
-    }
-    if point.is_some() {
-        obj.insert("hessian".into(), vals.into());
-    }
-    obj.insert("hessian_expression".into(), exprs.into());
-    Ok(())
-}

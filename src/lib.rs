@@ -39,6 +39,7 @@ pub mod ops;
 pub mod print;
 pub mod problem;
 pub mod rational;
+pub mod report;
 pub mod simplify;
 pub mod structure;
 pub mod syntax;

@@ -4,10 +4,10 @@ use std::collections::HashMap;
 
 use egg::Symbol;
 use matgrad::numeric::Point;
-use matgrad::ops::Value;
+use matgrad::report::{Numbers, Report};
 use matgrad::simplify::CostKind;
 use matgrad::{Error, ErrorKind, Gradient, Model, Notation, Options, Result};
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 use crate::cli::{Args, CostModel, Format};
 
@@ -23,20 +23,6 @@ fn notation(f: Format) -> Notation {
         Format::Ascii => Notation::Ascii,
         Format::Latex => Notation::Latex,
         _ => Notation::Unicode,
-    }
-}
-
-fn value_json(v: &Value, shape: &matgrad::ir::Shape) -> Json {
-    if shape.is_scalar() {
-        json!(v[(0, 0)])
-    } else if shape.cols == matgrad::ir::Dim::ONE {
-        json!(v.column(0).iter().copied().collect::<Vec<f64>>())
-    } else {
-        json!(
-            (0..v.nrows())
-                .map(|i| v.row(i).iter().copied().collect::<Vec<f64>>())
-                .collect::<Vec<_>>()
-        )
     }
 }
 
@@ -118,15 +104,20 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
     let wrt: Vec<&str> = args.wrt.iter().map(String::as_str).collect();
     let grad = matgrad::gradient_with(model, &wrt, &opts)?;
     let mut stderr = String::new();
-    if let Some(limit) = &grad.derivation.stats.limit {
-        stderr += &format!(
-            "note: the simplifier stopped at a limit ({limit}); the result is correct but may not be the simplest\n"
-        );
-    }
     let mut code = 0;
     let mut stdout = match args.format {
-        Format::Json => json_output(&grad, point.as_ref(), args.hessian)?,
+        Format::Json => {
+            let mut report = Report::gradients(&grad, point.as_ref(), args.hessian)?;
+            // Notes go to standard error, the rest is the JSON object.
+            for n in std::mem::take(&mut report.notes) {
+                stderr += &format!("note: {n}\n");
+            }
+            report.to_json()
+        }
         f => {
+            for n in Report::notes(&grad) {
+                stderr += &format!("note: {n}\n");
+            }
             let mut s = grad.print(notation(f)) + "\n";
             if args.hessian {
                 s += &hessian_text(&grad, notation(f), point.as_ref())?;
@@ -182,13 +173,7 @@ fn hessian_text(grad: &Gradient, n: Notation, point: Option<&Point>) -> Result<S
 
 fn problem_only(args: &Args, model: &Model, point: Option<&Point>) -> Result<String> {
     Ok(match args.format {
-        Format::Json => {
-            let mut obj = serde_json::Map::new();
-            if let Some(p) = point {
-                obj.insert("value".into(), json!(model.value_at(p)?));
-            }
-            serde_json::to_string_pretty(&Json::Object(obj)).unwrap_or_default() + "\n"
-        }
+        Format::Json => Report::problem(model, point)?.to_json(),
         f => {
             let mut s = model.print(notation(f)) + "\n";
             if let Some(p) = point {
@@ -208,44 +193,8 @@ fn numbers(grad: &Gradient, p: &Point) -> Result<String> {
             .input(v)
             .map(|i| i.shape.clone())
             .unwrap_or_else(matgrad::ir::Shape::scalar);
-        s += &format!("∂/∂{v} = {}\n", value_json(&val, shape));
+        let numbers = serde_json::to_string(&Numbers::of(&val, shape)).unwrap_or_default();
+        s += &format!("∂/∂{v} = {numbers}\n");
     }
     Ok(s)
-}
-
-fn json_output(grad: &Gradient, point: Option<&Point>, hessian: bool) -> Result<String> {
-    let mut obj = serde_json::Map::new();
-    let d = &grad.derivation;
-    let shape_of = |v: &str| {
-        grad.model
-            .input(v)
-            .map(|i| i.shape.clone())
-            .unwrap_or_else(matgrad::ir::Shape::scalar)
-    };
-    if let Some(p) = point {
-        obj.insert("value".into(), json!(grad.model.value_at(p)?));
-        let vals = d.evaluate(&grad.model, p)?;
-        let mut g = serde_json::Map::new();
-        for (v, val) in d.vars.iter().zip(&vals) {
-            g.insert(v.clone(), value_json(val, &shape_of(v)));
-        }
-        obj.insert("gradient".into(), Json::Object(g));
-    }
-    let mut e = serde_json::Map::new();
-    for v in &d.vars {
-        e.insert(
-            v.clone(),
-            json!(grad.expression(v, Notation::Ascii).unwrap_or_default()),
-        );
-    }
-    obj.insert("expression".into(), Json::Object(e));
-    let mut defs = serde_json::Map::new();
-    for (n, x) in grad.definitions(Notation::Ascii) {
-        defs.insert(n, json!(x));
-    }
-    obj.insert("definitions".into(), Json::Object(defs));
-    if hessian {
-        matgrad::hessian::add_json(grad, point, &mut obj)?;
-    }
-    Ok(serde_json::to_string_pretty(&Json::Object(obj)).unwrap_or_default() + "\n")
 }
