@@ -118,10 +118,8 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
     let wrt: Vec<&str> = args.wrt.iter().map(String::as_str).collect();
     let grad = matgrad::gradient_with(model, &wrt, &opts)?;
     let mut stderr = String::new();
-    if let Some(limit) = &grad.derivation.stats.limit {
-        stderr += &format!(
-            "note: the simplifier stopped at a limit ({limit}); the result is correct but may not be the simplest\n"
-        );
+    for note in grad.notes() {
+        stderr += &format!("note: {note}\n");
     }
     let mut code = 0;
     let mut stdout = match args.format {

@@ -203,7 +203,12 @@ pub fn vjp(g: &mut Graph, out: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Resu
     if let Some(r) = elementwise::vjp(g, &node, out, adj, active) {
         return r;
     }
-    reduce::vjp(g, &node, out, adj, active).unwrap_or_else(|| Ok(Vec::new()))
+    reduce::vjp(g, &node, out, adj, active).unwrap_or_else(|| {
+        Err(crate::error::Error::new(
+            crate::error::ErrorKind::Internal,
+            format!("no derivative is known for the operation `{node}`"),
+        ))
+    })
 }
 
 /// The function names of the language with their operations (all of one argument).
