@@ -78,10 +78,17 @@ const STABLE: &[(&str, &str, &str, f64, &[f64])] = &[
 fn compositions_that_overflow_naively_are_evaluated_stably() {
     for (src, var, point, value, grad) in STABLE {
         let (v, g) = at(src, &[var], point).unwrap_or_else(|e| panic!("{src} at {point}: {e}"));
-        assert!(close(v, *value), "{src} at {point}: value {v}, want {value}");
+        assert!(
+            close(v, *value),
+            "{src} at {point}: value {v}, want {value}"
+        );
         assert_eq!(g[0].len(), grad.len(), "{src}");
         for (x, y) in g[0].iter().zip(grad.iter()) {
-            assert!(close(*x, *y), "{src} at {point}: gradient {:?}, want {grad:?}", g[0]);
+            assert!(
+                close(*x, *y),
+                "{src} at {point}: gradient {:?}, want {grad:?}",
+                g[0]
+            );
         }
     }
 }

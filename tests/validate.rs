@@ -49,7 +49,10 @@ fn an_injected_wrong_rule_is_refused_and_the_answer_stays_right() {
                 let simp = g.evaluate(&p).unwrap();
                 let raw = g.derivation.evaluate_raw(&p).unwrap();
                 let e = rel(&simp[0], &raw[0]);
-                assert!(e < 1e-8, "{rule_name} on {src}: printed form off by {e:.1e}");
+                assert!(
+                    e < 1e-8,
+                    "{rule_name} on {src}: printed form off by {e:.1e}"
+                );
             }
             if v.fallback.is_some() {
                 refused += 1;
@@ -85,9 +88,17 @@ fn validation_agrees_on_every_seed_without_fallback() {
 #[test]
 fn identities_in_the_linear_pass_keep_their_shape() {
     let cases = [
-        ("A : n x n; B : n x n; tr((I + B)*(I - B)*A)", "A", "I − BᵀBᵀ"),
+        (
+            "A : n x n; B : n x n; tr((I + B)*(I - B)*A)",
+            "A",
+            "I − BᵀBᵀ",
+        ),
         ("A : n x n; tr(I*I*A)", "A", "I"),
-        ("A : n x n; B : n x n; tr((I - B)*(I + B)*A) + tr(B*B*A)", "A", "I"),
+        (
+            "A : n x n; B : n x n; tr((I - B)*(I + B)*A) + tr(B*B*A)",
+            "A",
+            "I",
+        ),
     ];
     for (src, var, want) in cases {
         let g = matgrad::gradient(src, &[var]).unwrap();

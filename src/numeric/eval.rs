@@ -37,7 +37,10 @@ pub fn evaluate(expr: &RecExpr<Math>, point: &Point) -> Result<Vec<Value>> {
             if v.iter().all(|x| x.is_finite()) {
                 Ok(v)
             } else {
-                Err(Error::new(ErrorKind::Domain, "the result is not a finite number"))
+                Err(Error::new(
+                    ErrorKind::Domain,
+                    "the result is not a finite number",
+                ))
             }
         });
         match v {
@@ -48,7 +51,8 @@ pub fn evaluate(expr: &RecExpr<Math>, point: &Point) -> Result<Vec<Value>> {
                     format!(
                         "cannot evaluate `{}` at this point: {}",
                         excerpt(expr, &vals, Id::from(i)),
-                        e.message.trim_start_matches("cannot evaluate at this point: ")
+                        e.message
+                            .trim_start_matches("cannot evaluate at this point: ")
                     ),
                 ));
             }
@@ -70,9 +74,9 @@ fn stable(nodes: &[Math], node: &Math, vals: &[Value]) -> Option<Value> {
             Some(z.map(|x| x - lse))
         }
         // log σ(z) = −softplus(−z) = −(max(−z, 0) + log(1 + e^{−|z|}))
-        Math::Sigmoid(z) => Some(
-            vals[usize::from(*z)].map(|x| -((-x).max(0.0) + (-x.abs()).exp().ln_1p())),
-        ),
+        Math::Sigmoid(z) => {
+            Some(vals[usize::from(*z)].map(|x| -((-x).max(0.0) + (-x.abs()).exp().ln_1p())))
+        }
         _ => None,
     }
 }

@@ -135,7 +135,8 @@ impl Analysis<Math> for MathAnalysis {
             (Some(a), Some(b)) if a != b => {
                 // Unreachable through `union_checked`; recorded so that a derivation
                 // can never trust an e-graph in which it happened.
-                self.refused.push(format!("merge: shape conflict {a} vs {b}"));
+                self.refused
+                    .push(format!("merge: shape conflict {a} vs {b}"));
             }
             _ => {}
         }
