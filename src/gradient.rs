@@ -56,6 +56,33 @@ impl Gradient {
         })
     }
 
+    /// Notes for the reader (one line each): a limit the simplifier stopped at, a
+    /// simplified form that translation validation refused, a result it could not check.
+    pub fn notes(&self) -> Vec<String> {
+        let d = &self.derivation;
+        let mut notes = Vec::new();
+        if let Some(limit) = &d.stats.limit {
+            notes.push(format!(
+                "the simplifier stopped at a limit ({limit}); the result is correct but may not be the simplest"
+            ));
+        }
+        let v = &d.validation;
+        if v.ran && v.points == 0 {
+            notes.push(
+                "the result could not be checked against reverse mode: no random point was in the domain of the problem".to_string(),
+            );
+        }
+        if let Some(level) = &v.fallback {
+            notes.push(format!(
+                "the simplified gradient of {} disagreed with reverse mode at a random point and was refused; printing the {} form, checked at {} points (please report this input)",
+                v.refused.join(", "),
+                if level == "raw" { "unsimplified" } else { "less simplified" },
+                v.points
+            ));
+        }
+        notes
+    }
+
     /// The helper terms the gradients use, as `(name, definition)` in dependency order.
     pub fn definitions(&self, notation: Notation) -> Vec<(String, String)> {
         let d = &self.derivation;

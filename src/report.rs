@@ -106,7 +106,7 @@ pub struct Report {
     /// Each Hessian in the ASCII form.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hessian_expression: Option<Named<String>>,
-    /// Remarks on the run (a simplifier limit reached); the command line prints
+    /// Remarks on the run (a simplifier limit, a refused simplification); the command line prints
     /// them on standard error.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -151,21 +151,8 @@ impl Report {
         if hessians {
             r.add_hessians(grad, point)?;
         }
-        r.notes = Report::notes(grad);
+        r.notes = grad.notes();
         Ok(r)
-    }
-
-    /// The remarks on a derivation (a simplifier limit reached).
-    pub fn notes(grad: &Gradient) -> Vec<String> {
-        let limit = grad.derivation.stats.limit.as_ref();
-        limit
-            .map(|l| {
-                format!(
-                    "the simplifier stopped at a limit ({l}); the result is correct but may not be the simplest"
-                )
-            })
-            .into_iter()
-            .collect()
     }
 
     fn add_hessians(&mut self, grad: &Gradient, point: Option<&Point>) -> Result<()> {

@@ -115,7 +115,7 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
             report.to_json()
         }
         f => {
-            for n in Report::notes(&grad) {
+            for n in grad.notes() {
                 stderr += &format!("note: {n}\n");
             }
             let mut s = grad.print(notation(f)) + "\n";

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use egg::{Id, Language, Symbol};
 
 mod helpers;
+pub mod validate;
 
 use helpers::{choose_helpers, fresh_name, inline_single_use, name_common, sign_twins, to_exprs};
 
@@ -45,6 +46,11 @@ pub struct Options {
     pub limits: Limits,
     /// Skip the e-graph (print what reverse mode gives).
     pub raw: bool,
+    /// Skip translation validation (on by default; see [`validate`]).
+    pub unvalidated: bool,
+    /// More rules for the main search, in the `rules/` syntax (for tests of the
+    /// validation: a deliberately wrong rule must never reach the output).
+    pub extra_rules: Option<String>,
 }
 
 /// Gradients of a model's objective.
@@ -62,6 +68,8 @@ pub struct Derivation {
     pub stats: Stats,
     /// The cost model the forms were extracted with.
     pub cost: CostKind,
+    /// What translation validation found.
+    pub validation: validate::Validation,
 }
 
 /// What the declarations say of the model's inputs (shape, `sym`, `spd`).
@@ -79,8 +87,65 @@ pub fn input_facts(model: &Model) -> HashMap<Symbol, Facts> {
         .collect()
 }
 
-/// Derives and simplifies the gradients of `model` with respect to `wrt`.
+/// Derives and simplifies the gradients of `model` with respect to `wrt`, and
+/// validates the closed forms against the unsimplified adjoints: when a form
+/// disagrees, the derivation is redone without the polish phase, then without the
+/// e-graph, and the first that agrees is returned with [`Derivation::validation`]
+/// saying what was refused.
 pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation> {
+    let mut d = derive_once(model, wrt, opts)?;
+    if opts.raw || opts.unvalidated {
+        return Ok(d);
+    }
+    let mut refused = match validate::compare(model, &d) {
+        validate::Verdict::Agrees(points) => {
+            d.validation.ran = true;
+            d.validation.points = points;
+            return Ok(d);
+        }
+        validate::Verdict::Disagrees(vars) => vars,
+    };
+    let unpolished = Options {
+        limits: Limits {
+            polish: false,
+            ..opts.limits.clone()
+        },
+        ..opts.clone()
+    };
+    let raw = Options {
+        raw: true,
+        ..opts.clone()
+    };
+    for (level, o) in [("unpolished", unpolished), ("raw", raw)] {
+        let mut next = derive_once(model, wrt, &o)?;
+        match validate::compare(model, &next) {
+            validate::Verdict::Agrees(points) => {
+                next.validation = validate::Validation {
+                    ran: true,
+                    points,
+                    refused,
+                    fallback: Some(level.to_string()),
+                };
+                return Ok(next);
+            }
+            validate::Verdict::Disagrees(vars) => {
+                refused.extend(vars);
+                refused.sort();
+                refused.dedup();
+            }
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Internal,
+        format!(
+            "no form of the gradient of {} agrees with reverse mode",
+            refused.join(", ")
+        ),
+    ))
+}
+
+/// One derivation, without validation.
+fn derive_once(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation> {
     if !model.graph.shape(model.objective).is_scalar() {
         return Err(Error::new(
             ErrorKind::NotDifferentiable,
@@ -130,7 +195,14 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
     let (simplified, stats) = if opts.raw {
         (exprs, Stats::default())
     } else {
-        simplify::simplify(&exprs, &facts, &twins, &opts.cost, &opts.limits)?
+        simplify::simplify_with(
+            &exprs,
+            &facts,
+            &twins,
+            &opts.cost,
+            &opts.limits,
+            opts.extra_rules.as_deref(),
+        )?
     };
     let mut trees = simplified.iter().map(Tree::from_root);
     let exprs: Vec<Option<Tree>> = adj
@@ -145,6 +217,7 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
         adjoints: adj.clone(),
         stats,
         cost: opts.cost.clone(),
+        validation: validate::Validation::default(),
     };
     if !opts.raw {
         name_common(&mut d, &mut taken, &facts);

@@ -32,12 +32,16 @@ impl Point {
 
 /// Reads a point file's JSON: an object from names to a number, an array of numbers or an array of rows.
 pub fn parse_json(text: &str) -> Result<HashMap<String, Value>> {
-    let json: Json = serde_json::from_str(text).map_err(|e| {
-        Error::new(
-            ErrorKind::Point,
-            format!("the point is not valid JSON: {e}"),
-        )
-    })?;
+    let json: Json = serde_json::from_str(text)
+        // NaN, Infinity (as Python's json writes them) and numbers beyond f64 are not
+        // JSON numbers: read them as strings so that the error can name the input.
+        .or_else(|e| serde_json::from_str(&quote_non_finite(text)).map_err(|_| e))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Point,
+                format!("the point is not valid JSON: {e}"),
+            )
+        })?;
     let Json::Object(map) = json else {
         return Err(Error::new(
             ErrorKind::Point,
@@ -51,7 +55,74 @@ pub fn parse_json(text: &str) -> Result<HashMap<String, Value>> {
     Ok(out)
 }
 
+/// `text` with every bare `NaN`, `Infinity`, `-Infinity` and out-of-range number
+/// (outside strings) put in quotes.
+fn quote_non_finite(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.char_indices().peekable();
+    let mut in_string = false;
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            out.push(c);
+            if c == '\\' {
+                if let Some((_, n)) = chars.next() {
+                    out.push(n);
+                }
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+            out.push(c);
+            continue;
+        }
+        if c == '-' || c == '+' || c == '.' || c.is_ascii_alphanumeric() {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, n)) = chars.peek() {
+                if n == '-' || n == '+' || n == '.' || n.is_ascii_alphanumeric() {
+                    end = j + n.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            let token = &text[i..end];
+            let non_finite = matches!(token, "NaN" | "Infinity" | "-Infinity" | "-NaN")
+                || token.parse::<f64>().is_ok_and(|x| !x.is_finite());
+            if non_finite {
+                out.push('"');
+                out.push_str(token);
+                out.push('"');
+            } else {
+                out.push_str(token);
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The first entry of a point value that is not a finite number (quoted by `quote_non_finite`).
+fn non_finite_entry(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Array(items) => items.iter().find_map(non_finite_entry),
+        _ => None,
+    }
+}
+
 fn json_value(name: &str, v: &Json) -> Result<Value> {
+    if let Some(token) = non_finite_entry(v) {
+        return Err(Error::new(
+            ErrorKind::Point,
+            format!(
+                "the point's value for `{name}` holds `{token}`: every entry must be a finite number"
+            ),
+        ));
+    }
     let bad = || {
         Error::new(
             ErrorKind::Point,

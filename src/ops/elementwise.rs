@@ -646,7 +646,7 @@ fn finite(v: Value, what: &str) -> std::result::Result<Value, String> {
     if v.iter().all(|x| x.is_finite()) {
         Ok(v)
     } else {
-        Err(format!("{what} is not finite at this point"))
+        Err(format!("{what} is not finite"))
     }
 }
 

@@ -87,6 +87,26 @@ pub(crate) fn log_abs_det(a: &Value) -> (f64, f64) {
     (log, sign)
 }
 
+/// Condition numbers beyond this make an inverse meaningless in double precision
+/// (fewer than 4 correct digits): such a matrix is treated as singular.
+const MAX_CONDITION: f64 = 1e12;
+
+/// The 1-norm condition number ‖A‖₁‖A⁻¹‖₁.
+fn condition(a: &Value, inv: &Value) -> f64 {
+    let norm1 = |m: &Value| {
+        m.column_iter()
+            .map(|c| c.iter().map(|x| x.abs()).sum::<f64>())
+            .fold(0.0, f64::max)
+    };
+    norm1(a) * norm1(inv)
+}
+
+/// Symmetric up to rounding.
+fn symmetric(a: &Value) -> bool {
+    let scale = a.amax().max(f64::MIN_POSITIVE);
+    a.is_square() && (a - a.transpose()).amax() <= 1e-12 * scale
+}
+
 /// Sums, products, transposes, inverses, traces and determinants.
 pub(super) static PRIMITIVES: &[Primitive] = &[
     Primitive {
@@ -249,8 +269,12 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         shape: ShapeRule::Square,
         eval: |a| {
             square(a[0], "inverse").and_then(|_| {
+                // By LU for every size: nalgebra's closed forms for small sizes divide by
+                // the determinant, which overflows long before the inverse does.
                 a[0].clone()
+                    .lu()
                     .try_inverse()
+                    .filter(|inv| condition(a[0], inv) < MAX_CONDITION)
                     .ok_or_else(|| "the inverse of a singular matrix".to_string())
             })
         },
@@ -382,6 +406,11 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         shape: ShapeRule::SquareToScalar,
         eval: |a| {
             square(a[0], "log-determinant").and_then(|_| {
+                // A symmetric positive definite matrix (covariances, kernels): by Cholesky,
+                // log det A = 2 Σ log Lᵢᵢ, exact where LU's product of pivots over- or underflows.
+                if let Some(l) = symmetric(a[0]).then(|| a[0].clone().cholesky()).flatten() {
+                    return Ok(scalar(2.0 * l.l_dirty().diagonal().map(f64::ln).sum()));
+                }
                 let (log, sign) = log_abs_det(a[0]);
                 if sign > 0.0 {
                     Ok(scalar(log))

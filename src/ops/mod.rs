@@ -205,7 +205,10 @@ pub fn eval(node: &Math, args: &[&Value]) -> std::result::Result<Value, String> 
 pub fn vjp(g: &mut Graph, out: Id, adj: Id, active: &dyn Fn(Id) -> bool) -> Result<Vec<(Id, Id)>> {
     let node = g.node(out).clone();
     let Some(p) = registry::of(&node) else {
-        return Ok(Vec::new());
+        return Err(Error::new(
+            ErrorKind::Internal,
+            format!("no derivative is known for the operation `{node}`"),
+        ));
     };
     let kids = node.children();
     let mut b = Build { g };

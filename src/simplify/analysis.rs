@@ -41,8 +41,21 @@ impl Data {
 pub struct MathAnalysis {
     /// Facts of the symbols.
     pub facts: HashMap<Symbol, Facts>,
-    /// Rules whose union the shape guard refused in this e-graph.
+    /// Unions the shape check refused in this e-graph, by origin (a rule's name,
+    /// `linear pass`, `monomial`, …), and shape conflicts seen by `merge`.
     pub refused: Vec<String>,
+}
+
+/// The one way anything unions two classes of the simplifier's e-graph: refused (and
+/// recorded under `origin`) when their shapes differ, so no pass can equate a matrix
+/// with a number. Dimension leaves (no shape) only meet dimension leaves.
+pub fn union_checked(eg: &mut MathEGraph, a: Id, b: Id, origin: &str) -> bool {
+    let (sa, sb) = (&eg[a].data, &eg[b].data);
+    if sa.shape != sb.shape || sa.dim != sb.dim {
+        eg.analysis.refused.push(origin.to_string());
+        return false;
+    }
+    eg.union(a, b)
 }
 
 /// The e-graph type of the simplifier.
@@ -114,9 +127,18 @@ impl Analysis<Math> for MathAnalysis {
         } else if to.named && !from.named {
             changed_from = true;
         }
-        if to.shape.is_none() && from.shape.is_some() {
-            to.shape = from.shape;
-            changed_to = true;
+        match (&to.shape, &from.shape) {
+            (None, Some(_)) => {
+                to.shape = from.shape;
+                changed_to = true;
+            }
+            (Some(a), Some(b)) if a != b => {
+                // Unreachable through `union_checked`; recorded so that a derivation
+                // can never trust an e-graph in which it happened.
+                self.refused
+                    .push(format!("merge: shape conflict {a} vs {b}"));
+            }
+            _ => {}
         }
         DidMerge(changed_to, changed_from)
     }
@@ -125,7 +147,7 @@ impl Analysis<Math> for MathAnalysis {
         if let Some(m) = eg[id].data.mono.clone()
             && let Some(canon) = canonical(eg, &m)
         {
-            eg.union(id, canon);
+            union_checked(eg, id, canon, "monomial");
         }
     }
 }

@@ -44,9 +44,12 @@ impl Term {
         let mut scalars: Vec<Tree> = self.scalars.iter().chain(&o.scalars).cloned().collect();
         scalars.sort();
         let mut factors: Vec<Tree> = self.factors.iter().chain(&o.factors).cloned().collect();
-        // IA = AI = A
-        if factors.len() > 1 {
-            factors.retain(|f| !matches!(f.op, Math::Eye(_)));
+        // IA = AI = A, and II = I: an identity goes only where another factor stays.
+        let eye = |f: &Tree| matches!(f.op, Math::Eye(_));
+        if factors.iter().any(|f| !eye(f)) {
+            factors.retain(|f| !eye(f));
+        } else {
+            factors.truncate(1);
         }
         Term { scalars, factors }
     }

@@ -48,6 +48,8 @@ pub struct Limits {
     pub match_limit: usize,
     /// Iterations of a rule's first ban (doubled with every ban).
     pub ban_length: usize,
+    /// Run the polish phase (distribution and linear combinations) after the main search.
+    pub polish: bool,
 }
 
 impl Limits {
@@ -77,6 +79,7 @@ impl Default for Limits {
             // takes two thirds of the time it takes at 1000.
             match_limit: 500,
             ban_length: 5,
+            polish: true,
         }
     }
 }
@@ -239,7 +242,7 @@ fn smaller_together(
 fn run(
     exprs: &[RecExpr<Math>],
     facts: &HashMap<Symbol, Facts>,
-    equalities: &[(RecExpr<Math>, RecExpr<Math>)],
+    equalities: &[(RecExpr<Math>, RecExpr<Math>, &str)],
     cost: &CostKind,
     limits: &Limits,
     rewrites: &[Rewrite<Math, MathAnalysis>],
@@ -249,9 +252,9 @@ fn run(
         refused: Vec::new(),
     };
     let mut egraph = MathEGraph::new(analysis);
-    for (a, b) in equalities {
+    for (a, b, origin) in equalities {
         let (ia, ib) = (egraph.add_expr(a), egraph.add_expr(b));
-        egraph.union(ia, ib);
+        analysis::union_checked(&mut egraph, ia, ib, origin);
     }
     egraph.rebuild();
     let mut runner = Runner::<Math, MathAnalysis>::default()
@@ -319,14 +322,34 @@ pub fn simplify(
     cost: &CostKind,
     limits: &Limits,
 ) -> Result<(Vec<RecExpr<Math>>, Stats)> {
+    simplify_with(exprs, facts, equalities, cost, limits, None)
+}
+
+/// [`simplify`] with more rules for the main search, in the syntax of `rules/`.
+pub fn simplify_with(
+    exprs: &[RecExpr<Math>],
+    facts: &HashMap<Symbol, Facts>,
+    equalities: &[(RecExpr<Math>, RecExpr<Math>)],
+    cost: &CostKind,
+    limits: &Limits,
+    extra_rules: Option<&str>,
+) -> Result<(Vec<RecExpr<Math>>, Stats)> {
     let set = RULES.as_ref().map_err(|e| e.clone())?;
-    let main = match cost {
-        CostKind::Compact => &set.compact,
-        CostKind::Flops(_) => &set.flops,
+    let mut main = match cost {
+        CostKind::Compact => set.compact.clone(),
+        CostKind::Flops(_) => set.flops.clone(),
     };
-    let (first, mut stats) = run(exprs, facts, equalities, cost, limits, main);
+    if let Some(text) = extra_rules {
+        main.extend(rules::rewrites(&rules::parse_rules("extra rules", text)?)?);
+    }
+    let main = &main;
+    let given: Vec<(RecExpr<Math>, RecExpr<Math>, &str)> = equalities
+        .iter()
+        .map(|(a, b)| (a.clone(), b.clone(), "given equality"))
+        .collect();
+    let (first, mut stats) = run(exprs, facts, &given, cost, limits, main);
     let extracted: Vec<RecExpr<Math>> = first.iter().map(|(_, e)| e.clone()).collect();
-    if *cost != CostKind::Compact {
+    if *cost != CostKind::Compact || !limits.polish {
         return Ok((extracted, stats));
     }
     // Each result is also known to the polish as its linear combination (like terms
@@ -337,10 +360,10 @@ pub fn simplify(
         .filter(|(_, f)| f.props.symmetric || f.shape.is_scalar())
         .map(|(s, _)| *s)
         .collect();
-    let mut known = equalities.to_vec();
+    let mut known = given;
     for e in &extracted {
         if let Some(x) = linear::expand(e, &shapes, &symmetric) {
-            known.push((e.clone(), x));
+            known.push((e.clone(), x, "linear pass"));
         }
     }
     let (second, polish) = run(

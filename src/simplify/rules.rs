@@ -12,7 +12,7 @@
 
 use egg::{Applier, ENodeOrVar, Id, Language, Pattern, PatternAst, Rewrite, Subst, Symbol, Var};
 
-use super::analysis::{MathAnalysis, MathEGraph};
+use super::analysis::{MathAnalysis, MathEGraph, union_checked};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{Dim, Math, Shape};
 use crate::ops::resolved_shape;
@@ -381,7 +381,7 @@ impl Applier<Math, MathAnalysis> for Guarded {
             return Vec::new();
         }
         let id = eg.add_instantiation(&self.rhs, subst);
-        if eg.union(eclass, id) {
+        if union_checked(eg, eclass, id, rule.as_str()) {
             vec![eclass]
         } else {
             Vec::new()
