@@ -270,7 +270,7 @@ impl Derivation {
         &self,
         model: &Model,
         t: &Tree,
-        notation: crate::Notation,
+        notation: crate::print::Notation,
         show_order: bool,
     ) -> String {
         match self.typed(model, t) {

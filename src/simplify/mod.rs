@@ -112,7 +112,7 @@ struct RuleSet {
     polish: Vec<Rewrite<Math, MathAnalysis>>,
 }
 
-static RULES: LazyLock<std::result::Result<RuleSet, crate::Error>> = LazyLock::new(|| {
+static RULES: LazyLock<std::result::Result<RuleSet, crate::error::Error>> = LazyLock::new(|| {
     let specs = rules::load_all()?;
     let of = |phases: &[Phase]| -> Vec<RuleSpec> {
         specs
