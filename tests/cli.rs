@@ -44,6 +44,17 @@ fn language_examples() {
         ("quadratic", &["x'*A*x", "--wrt", "x"]),
         ("logdet", &["logdet(X)", "--wrt", "X"]),
         ("nls", &["0.25*norm2(y - (A*x).^2)", "--wrt", "x"]),
+        ("log1p", &["x : n; sum(log1p(x .* x))", "--wrt", "x"]),
+        (
+            "log1p-latex",
+            &[
+                "x : n; sum(log1p(x .* x))",
+                "--wrt",
+                "x",
+                "--format",
+                "latex",
+            ],
+        ),
         (
             "scalars",
             &[

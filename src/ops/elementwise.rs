@@ -1,6 +1,6 @@
 //! Elementwise operations: `.*`, `./`, `/` by a scalar, `^` and `.^`, and the
-//! elementwise functions (exp, log, sin, cos, tanh, sqrt, abs, sign, sigmoid,
-//! relu, step, softplus, swish), each with its derivative.
+//! elementwise functions (exp, log, log1p, sin, cos, tanh, sqrt, abs, sign,
+//! sigmoid, relu, step, softplus, swish), each with its derivative.
 
 use egg::Id;
 
@@ -313,6 +313,31 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
             torch: "torch.log({0})",
             jax: "jnp.log({0})",
             rust: "{0}.map(f64::ln)",
+        },
+    },
+    Primitive {
+        op: "log1p",
+        names: &["log1p"],
+        arity: 1,
+        shape: ShapeRule::Same,
+        eval: |a| map_in(a[0], |x| x > -1.0, "log1p of a number ≤ −1", f64::ln_1p),
+        diff: Diff::Pointwise(|b, x, _| {
+            let one = b.int(1)?;
+            b.n(Math::Add([one, x])).map(Local::Over)
+        }),
+        derivative: Derivative {
+            identity: "log1p′(x) = 1/(1 + x)",
+            source: "calculus",
+        },
+        flops: per_entry,
+        facts: pointwise_facts,
+        domain: &[Domain::Positive],
+        print: print("log1p", "\\operatorname{log1p}"),
+        code: Code {
+            numpy: "np.log1p({0})",
+            torch: "torch.log1p({0})",
+            jax: "jnp.log1p({0})",
+            rust: "{0}.map(f64::ln_1p)",
         },
     },
     Primitive {
