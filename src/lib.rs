@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod autodiff;
+pub mod claim;
 pub mod derive;
 pub mod error;
 pub mod ir;
@@ -36,6 +37,7 @@ pub mod rational;
 pub mod simplify;
 pub mod syntax;
 
+pub use claim::{ClaimError, Verdict, check_claim};
 pub use derive::{Derivation, Options};
 pub use error::{Error, ErrorKind, Result};
 pub use model::Model;
