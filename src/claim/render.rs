@@ -172,16 +172,18 @@ fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, S
         Finding::ScalarFactor(k, name, p) => {
             let nm = print::name(name, n);
             let pw = |e: i32| if e.abs() == 1 { nm.clone() } else { format!("{nm}^{}", e.abs()) };
-            let coef = if (*k - 1.0).abs() < 1e-9 { String::new() } else { format!("{} ", nice(*k, n)) };
-            let f = if *p > 0 {
-                format!("{coef}{}", pw(*p))
+            let times = if n == Notation::Unicode { "×" } else { "*" };
+            let coef = if (*k - 1.0).abs() < 1e-9 {
+                String::new()
             } else {
-                format!("{}/{}", if coef.is_empty() { "1".into() } else { coef.trim().to_string() }, pw(*p))
+                format!("{} {times} ", nice(*k, n))
             };
-            (
-                Kind::Factor,
-                format!("off by a factor of {f}: your answer is {f} × {d}").replace('×', if n == Notation::Unicode { "×" } else { "*" }),
-            )
+            let text = if *p > 0 {
+                format!("an extra factor {}: your answer is {coef}{} {times} {d}", pw(*p), pw(*p))
+            } else {
+                format!("a factor {} is missing: your answer is {coef}{d} / {}", pw(*p), pw(*p))
+            };
+            (Kind::Factor, text)
         }
         Finding::Transpose => (
             Kind::Transpose,
@@ -189,11 +191,11 @@ fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, S
         ),
         Finding::SymmetricOnly(names) => {
             let list: Vec<String> = names.iter().map(|x| print::name(x, n)).collect();
-            let (are, pron) = if list.len() == 1 { ("is", "it is") } else { ("are", "they are") };
+            let are = if list.len() == 1 { "is" } else { "are" };
             let joined = list.join(" and ");
             (
                 Kind::SymmetricOnly,
-                format!("right if {joined} {are} symmetric; here {pron} not declared sym"),
+                format!("right if {joined} {are} symmetric; here {joined} {are} not declared sym"),
             )
         }
         Finding::ExpectedTerm(t, has) => {
@@ -205,7 +207,10 @@ fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, S
             } else if (has - 2.0).abs() < 1e-9 {
                 (Kind::TermFactor, format!("the term {t} is counted twice"))
             } else {
-                (Kind::TermFactor, format!("the term {t} of {d} appears {} times", nice(*has, n)))
+                (
+                    Kind::TermFactor,
+                    format!("the term {t} of {d} has factor {} instead of 1", nice(*has, n)),
+                )
             }
         }
         Finding::ClaimTerm(t, should) => {
@@ -215,7 +220,10 @@ fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, S
             } else if (should + 1.0).abs() < 1e-9 {
                 (Kind::TermSign, format!("the term {t} has the wrong sign"))
             } else {
-                (Kind::TermFactor, format!("the term {t} should be {} times what it is", nice(*should, n)))
+                (
+                    Kind::TermFactor,
+                    format!("the term {t} should have factor {} instead of 1", nice(*should, n)),
+                )
             }
         }
         Finding::Differs => (
