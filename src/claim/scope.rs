@@ -80,13 +80,61 @@ pub fn read(problem: &Model, wrt: &[&str], claim: &str) -> Result<Scoped> {
         claim_defs.pop();
     }
     let forced = forced_dims(problem, &joint);
-    Ok(Scoped {
+    let scoped = Scoped {
         root: joint.objective,
         joint,
         var,
         problem_defs,
         claim_defs,
         forced,
+    };
+    bind_free_dims(scoped, problem)
+}
+
+/// A dimension the claim leaves free (`I` alone is n×n for any n) takes the
+/// variable's dimension at the same place: the claim `I` for a gradient that is n×n.
+fn bind_free_dims(s: Scoped, problem: &Model) -> Result<Scoped> {
+    let known = problem.dims();
+    let (mine, want) = (s.shape(), s.var_shape());
+    let mut map: HashMap<Dim, Dim> = HashMap::new();
+    for (a, b) in [(&mine.rows, &want.rows), (&mine.cols, &want.cols)] {
+        if let Dim::Sym(x) = a
+            && !known.contains(x)
+            && map.get(a).is_none_or(|m| m == b)
+        {
+            map.insert(a.clone(), b.clone());
+        }
+    }
+    if map.is_empty() {
+        return Ok(s);
+    }
+    let old = &s.joint.graph;
+    let mut graph = Graph::new(old.vars.clone());
+    let mut ids: Vec<Id> = Vec::with_capacity(old.len());
+    for n in old.expr.as_ref() {
+        let mut n = n.clone();
+        for c in n.children_mut() {
+            *c = ids[usize::from(*c)];
+        }
+        if let Math::Dim(d) = &n
+            && let Some(to) = map.get(&d.0)
+        {
+            n = Math::Dim(crate::ir::DimLeaf(to.clone()));
+        }
+        ids.push(graph.add(n)?);
+    }
+    let at = |i: Id| ids[usize::from(i)];
+    let remap = |v: &[(String, Id)]| v.iter().map(|(n, i)| (n.clone(), at(*i))).collect();
+    let mut joint = s.joint.clone();
+    joint.graph = graph;
+    joint.objective = at(s.joint.objective);
+    joint.defs = remap(&s.joint.defs);
+    Ok(Scoped {
+        root: at(s.root),
+        problem_defs: remap(&s.problem_defs),
+        claim_defs: remap(&s.claim_defs),
+        joint,
+        ..s
     })
 }
 
@@ -148,10 +196,16 @@ fn problem_prefix(problem: &Model) -> Result<(String, Vec<String>)> {
     let ast = syntax::parse(src)?;
     let mut prefix = src.trim_end().to_string();
     if let Some(Stmt::Expr(e)) = ast.stmts.last() {
+        // The statement starts after the last separator before its expression (an
+        // expression's span may begin inside its opening parentheses; a `;` after the
+        // last newline cannot be in a comment, which would hide the objective).
+        let start = src[..e.span.start.min(src.len())]
+            .rfind([';', '\n'])
+            .map_or(0, |i| i + 1);
         prefix = format!(
             "{}{OBJECTIVE} = {}",
-            &src[..e.span.start],
-            src[e.span.start..].trim_end()
+            &src[..start],
+            src[start..].trim_end()
         );
     }
     let names = problem
