@@ -186,14 +186,23 @@ enum Judged {
 
 /// One random problem: the verdicts on its gradient and on a perturbation.
 fn case(seed: u64) -> Result<Judged, String> {
-    let mut r = Gen { rng: Rng::new(seed) };
+    let mut r = Gen {
+        rng: Rng::new(seed),
+    };
     let depth = r.rng.range(1, 4);
     let body = r.expr(Kind::Scalar, depth);
     let src = format!("{DECLS}; {body} + s*t");
     let model = matgrad::parse_problem(&src).map_err(|e| format!("{src}: {e}"))?;
     let vars: Vec<&str> = ["x", "A", "s", "C", "S"]
         .into_iter()
-        .filter(|v| model.graph.expr.as_ref().iter().any(|n| n.to_string() == *v))
+        .filter(|v| {
+            model
+                .graph
+                .expr
+                .as_ref()
+                .iter()
+                .any(|n| n.to_string() == *v)
+        })
         .collect();
     let var = vars[r.rng.range(0, vars.len() - 1)];
     let checker = Checker::new(model, &[var]).map_err(|e| format!("{src}: {e}"))?;

@@ -100,11 +100,20 @@ fn counterexample_is_a_point_where_they_differ() {
     let v = matgrad::check_claim(problem, &["x"], "(y*y')*x").expect("verdict");
     let point = serde_json::Value::Object(v.counterexample.clone().expect("a point"));
     let g = matgrad::gradient(problem, &["x"]).expect("gradient");
-    let p = g.point(&point.to_string()).expect("the counterexample is a point file");
+    let p = g
+        .point(&point.to_string())
+        .expect("the counterexample is a point file");
     assert!(p.dims.values().all(|n| *n <= 3), "sizes 1–3: {:?}", p.dims);
     let expected = g.evaluate(&p).expect("value")[0].clone();
-    let shown: Vec<f64> = serde_json::from_value(v.expected_value.clone().expect("value")).expect("numbers");
-    let claimed: Vec<f64> = serde_json::from_value(v.claimed_value.clone().expect("value")).expect("numbers");
+    let shown: Vec<f64> =
+        serde_json::from_value(v.expected_value.clone().expect("value")).expect("numbers");
+    let claimed: Vec<f64> =
+        serde_json::from_value(v.claimed_value.clone().expect("value")).expect("numbers");
     assert_eq!(expected.as_slice(), shown.as_slice());
-    assert!(claimed.iter().zip(&shown).any(|(a, b)| (a - b).abs() > 1e-3));
+    assert!(
+        claimed
+            .iter()
+            .zip(&shown)
+            .any(|(a, b)| (a - b).abs() > 1e-3)
+    );
 }

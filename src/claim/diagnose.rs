@@ -12,7 +12,7 @@ use crate::simplify::cse::Tree;
 use crate::simplify::{Facts, linear};
 use crate::syntax::ast::Structure;
 
-use super::numbers::{Sample, Setup, close, eval_tree, ratio, TOL};
+use super::numbers::{Sample, Setup, TOL, close, eval_tree, ratio};
 
 /// What is wrong with a claim whose shape is right.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +47,10 @@ pub fn diagnose(
     if let Some(e) = samples.iter().find_map(|s| s.claimed.as_ref().err()) {
         return Finding::Undefined(e.clone());
     }
-    let claimed: Vec<&Value> = samples.iter().filter_map(|s| s.claimed.as_ref().ok()).collect();
+    let claimed: Vec<&Value> = samples
+        .iter()
+        .filter_map(|s| s.claimed.as_ref().ok())
+        .collect();
     let pairs = |f: &dyn Fn(&Sample, &Value) -> (Value, Value)| -> Vec<(Value, Value, f64)> {
         samples
             .iter()
@@ -68,7 +71,11 @@ pub fn diagnose(
         .iter()
         .zip(&claimed)
         .all(|(s, c)| close(c, &s.expected.transpose(), s.scale, TOL));
-    if transposed && samples.iter().any(|s| !close(&s.expected, &s.expected.transpose(), s.scale, TOL)) {
+    if transposed
+        && samples
+            .iter()
+            .any(|s| !close(&s.expected, &s.expected.transpose(), s.scale, TOL))
+    {
         return Finding::Transpose;
     }
     if let Some(names) = symmetric_only(setup, samples) {
@@ -135,7 +142,11 @@ fn scalar_factor(setup: &Setup, samples: &[Sample], claimed: &[&Value]) -> Optio
                 .zip(claimed)
                 .map(|(s, c)| {
                     let x = s.point.values.get(&sym).map_or(1.0, |v| v[(0, 0)]);
-                    ((*c).clone(), &s.expected * x.powi(k), s.scale * x.abs().powi(k).max(1.0))
+                    (
+                        (*c).clone(),
+                        &s.expected * x.powi(k),
+                        s.scale * x.abs().powi(k).max(1.0),
+                    )
                 })
                 .collect();
             if let Some(c) = ratio(&ps) {

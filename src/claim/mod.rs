@@ -192,12 +192,12 @@ impl Checker {
         let i = d.vars.iter().position(|v| *v == s.var).unwrap_or(0);
         let expected = d.exprs.get(i).and_then(Option::as_ref);
         let zero_claim = is_zero(&s.as_written()) && !s.var_shape().is_scalar();
-        let v = |kind, finding: Option<&str>| self.verdict(s, kind, finding);
+        let v = |kind| self.verdict(s, kind);
         if !s.forced.is_empty() {
-            return v(Kind::Shape, None);
+            return v(Kind::Shape);
         }
         if !zero_claim && s.shape() != s.var_shape() {
-            return v(Kind::Shape, None);
+            return v(Kind::Shape);
         }
         let facts = self.problem_facts(s);
         let inlined_expected = expected.map(|t| self.inline_helpers(t));
@@ -207,20 +207,30 @@ impl Checker {
             None => zero_claim,
         };
         if proved {
-            return v(Kind::EqualByRewriting, None);
+            return v(Kind::EqualByRewriting);
         }
         let setup = Setup::new(s, &self.grad, expected, zero_claim);
         let samples = setup.verdict_samples();
         if !samples.is_empty() && samples.iter().all(Sample::agrees) {
-            return self.verdict(s, Kind::EqualNumerically, None).with_points(&samples);
+            return self
+                .verdict(s, Kind::EqualNumerically)
+                .with_points(&samples);
         }
         self.wrong(s, &setup, &samples, expected)
     }
 
-    fn wrong(&self, s: &Scoped, setup: &Setup, samples: &[Sample], expected: Option<&Tree>) -> Verdict {
+    fn wrong(
+        &self,
+        s: &Scoped,
+        setup: &Setup,
+        samples: &[Sample],
+        expected: Option<&Tree>,
+    ) -> Verdict {
         let d = &self.grad.derivation;
         let exp_facts = self.helper_facts();
-        let exp_terms = expected.map(|t| diagnose::terms(t, &exp_facts)).unwrap_or_default();
+        let exp_terms = expected
+            .map(|t| diagnose::terms(t, &exp_facts))
+            .unwrap_or_default();
         let claim_facts = self.claim_facts(s);
         let claim_terms = diagnose::terms(&s.as_written(), &claim_facts);
         let finding = diagnose::diagnose(
@@ -242,7 +252,7 @@ impl Checker {
         out
     }
 
-    fn verdict(&self, s: &Scoped, kind: Kind, _f: Option<&str>) -> Verdict {
+    fn verdict(&self, s: &Scoped, kind: Kind) -> Verdict {
         let mut out = render::plain(self, s, kind);
         out.text = render::text(self, s, &out, &Finding::Differs, None);
         out
@@ -313,7 +323,10 @@ impl Verdict {
             _ => String::new(),
         };
         let add = |r: &mut String| {
-            *r = r.replace("{points}", &format!("{} random points{extra}", samples.len()));
+            *r = r.replace(
+                "{points}",
+                &format!("{} random points{extra}", samples.len()),
+            );
         };
         add(&mut self.reason);
         add(&mut self.reason_unicode);

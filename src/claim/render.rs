@@ -20,10 +20,24 @@ pub fn plain(c: &Checker, s: &Scoped, kind: Kind) -> Verdict {
         Kind::EqualByRewriting | Kind::EqualNumerically => Outcome::Correct,
         _ => Outcome::Wrong,
     };
-    base(c, s, verdict, kind, reason(Notation::Ascii), reason(Notation::Unicode))
+    base(
+        c,
+        s,
+        verdict,
+        kind,
+        reason(Notation::Ascii),
+        reason(Notation::Unicode),
+    )
 }
 
-fn base(c: &Checker, s: &Scoped, verdict: Outcome, kind: Kind, ascii: String, uni: String) -> Verdict {
+fn base(
+    c: &Checker,
+    s: &Scoped,
+    verdict: Outcome,
+    kind: Kind,
+    ascii: String,
+    uni: String,
+) -> Verdict {
     let g = c.gradient();
     let defs = used_definitions(c, &s.var, Notation::Ascii)
         .into_iter()
@@ -89,7 +103,11 @@ fn df(c: &Checker, var: &str, n: Notation) -> String {
 
 fn shape_text(sh: &crate::ir::Shape, n: Notation) -> String {
     let s = sh.to_string();
-    if n == Notation::Unicode { s } else { s.replace('×', "x") }
+    if n == Notation::Unicode {
+        s
+    } else {
+        s.replace('×', "x")
+    }
 }
 
 fn plain_reason(c: &Checker, s: &Scoped, kind: Kind, n: Notation) -> String {
@@ -153,16 +171,10 @@ fn nice(x: f64, n: Notation) -> String {
     format!("{sign}{}", num(a))
 }
 
-fn term(t: &crate::simplify::cse::Tree, shapes: &std::collections::HashMap<Symbol, crate::ir::Shape>, n: Notation) -> String {
-    let body = show(shapes, t, n);
-    if n == Notation::Unicode { body } else { body }
-}
-
 fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, String) {
     let d = df(c, &s.var, n);
     let exp_shapes = c.gradient().derivation.symbol_shapes(&c.gradient().model);
     let claim_shapes = s.symbol_shapes();
-    let q = |x: String| if n == Notation::Unicode { x } else { x };
     match f {
         Finding::Undefined(m) => (
             Kind::Undefined,
@@ -171,7 +183,13 @@ fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, S
         Finding::Factor(k) => factor_reason(*k, &d, n),
         Finding::ScalarFactor(k, name, p) => {
             let nm = print::name(name, n);
-            let pw = |e: i32| if e.abs() == 1 { nm.clone() } else { format!("{nm}^{}", e.abs()) };
+            let pw = |e: i32| {
+                if e.abs() == 1 {
+                    nm.clone()
+                } else {
+                    format!("{nm}^{}", e.abs())
+                }
+            };
             let times = if n == Notation::Unicode { "×" } else { "*" };
             let coef = if (*k - 1.0).abs() < 1e-9 {
                 String::new()
@@ -179,9 +197,17 @@ fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, S
                 format!("{} {times} ", nice(*k, n))
             };
             let text = if *p > 0 {
-                format!("an extra factor {}: your answer is {coef}{} {times} {d}", pw(*p), pw(*p))
+                format!(
+                    "an extra factor {}: your answer is {coef}{} {times} {d}",
+                    pw(*p),
+                    pw(*p)
+                )
             } else {
-                format!("a factor {} is missing: your answer is {coef}{d} / {}", pw(*p), pw(*p))
+                format!(
+                    "a factor {} is missing: your answer is {coef}{d} / {}",
+                    pw(*p),
+                    pw(*p)
+                )
             };
             (Kind::Factor, text)
         }
@@ -199,22 +225,28 @@ fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, S
             )
         }
         Finding::ExpectedTerm(t, has) => {
-            let t = q(term(t, &exp_shapes, n));
+            let t = show(&exp_shapes, t, n);
             if has.abs() < 1e-9 {
                 (Kind::MissingTerm, format!("missing the term {t}"))
             } else if (has + 1.0).abs() < 1e-9 {
-                (Kind::TermSign, format!("the term {t} of {d} has the wrong sign"))
+                (
+                    Kind::TermSign,
+                    format!("the term {t} of {d} has the wrong sign"),
+                )
             } else if (has - 2.0).abs() < 1e-9 {
                 (Kind::TermFactor, format!("the term {t} is counted twice"))
             } else {
                 (
                     Kind::TermFactor,
-                    format!("the term {t} of {d} has factor {} instead of 1", nice(*has, n)),
+                    format!(
+                        "the term {t} of {d} has factor {} instead of 1",
+                        nice(*has, n)
+                    ),
                 )
             }
         }
         Finding::ClaimTerm(t, should) => {
-            let t = q(term(t, &claim_shapes, n));
+            let t = show(&claim_shapes, t, n);
             if should.abs() < 1e-9 {
                 (Kind::ExtraTerm, format!("the term {t} should not be there"))
             } else if (should + 1.0).abs() < 1e-9 {
@@ -222,7 +254,10 @@ fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, S
             } else {
                 (
                     Kind::TermFactor,
-                    format!("the term {t} should have factor {} instead of 1", nice(*should, n)),
+                    format!(
+                        "the term {t} should have factor {} instead of 1",
+                        nice(*should, n)
+                    ),
                 )
             }
         }
@@ -251,9 +286,21 @@ fn factor_reason(k: f64, d: &str, n: Notation) -> (Kind, String) {
     } else {
         format!("{} {times} {d}", nice(k, n))
     };
-    let by = if a >= 1.0 { nice(a, n) } else { nice(1.0 / a, n) };
-    let off = if (a * 1e9).round() == 1e9 { String::new() } else { format!("off by a factor of {by}: ") };
-    let off = if sign.is_empty() { off } else { format!("{sign}{off}") };
+    let by = if a >= 1.0 {
+        nice(a, n)
+    } else {
+        nice(1.0 / a, n)
+    };
+    let off = if (a * 1e9).round() == 1e9 {
+        String::new()
+    } else {
+        format!("off by a factor of {by}: ")
+    };
+    let off = if sign.is_empty() {
+        off
+    } else {
+        format!("{sign}{off}")
+    };
     (Kind::Factor, format!("{off}your answer is {how}"))
 }
 
@@ -299,7 +346,11 @@ pub fn text(c: &Checker, s: &Scoped, v: &Verdict, f: &Finding, counter: Option<&
     let shapes = s.symbol_shapes();
     out += &format!("  your answer: {}\n", show(&shapes, &s.as_written(), n));
     for (i, (name, t)) in s.definitions().iter().enumerate() {
-        let lead = if i == 0 { "        where " } else { "              " };
+        let lead = if i == 0 {
+            "        where "
+        } else {
+            "              "
+        };
         out += &format!("{lead}{} = {}\n", print::name(name, n), show(&shapes, t, n));
     }
     if *f == Finding::Differs

@@ -57,6 +57,20 @@ pub fn read(problem: &Model, wrt: &[&str], claim: &str) -> Result<Scoped> {
             .with_label("remove this declaration"));
         }
     }
+    for s in &ast.stmts {
+        if let Stmt::Def {
+            name, name_span, ..
+        } = s
+            && (problem.input(name).is_some() || problem.defs.iter().any(|(n, _)| n == name))
+        {
+            return Err(Error::at(
+                ErrorKind::Declaration,
+                name_span.clone(),
+                format!("`{name}` is already a name of the problem: the claim may use it, not redefine it"),
+            )
+            .with_label("choose another name"));
+        }
+    }
     let var = which_variable(problem, wrt, &ast.stmts)?;
     let (prefix, problem_defs_names) = problem_prefix(problem)?;
     let offset = prefix.len() + 1;
@@ -66,7 +80,12 @@ pub fn read(problem: &Model, wrt: &[&str], claim: &str) -> Result<Scoped> {
     let joint = syntax::shape::lower(&joint_ast, &text, None, false).map_err(shift)?;
     for input in &joint.inputs {
         if problem.input(&input.name).is_none() {
-            return Err(unknown_name(problem, &input.name, input.span.clone(), offset));
+            return Err(unknown_name(
+                problem,
+                &input.name,
+                input.span.clone(),
+                offset,
+            ));
         }
     }
     let def = |n: &str| joint.defs.iter().find(|(d, _)| d == n).map(|(_, i)| *i);
@@ -177,7 +196,10 @@ fn which_variable(problem: &Model, wrt: &[&str], stmts: &[Stmt]) -> Result<Strin
                     list(wrt)
                 ),
             )
-            .with_label(format!("write it as `d{} = ...`", wrt.first().unwrap_or(&"X"))))
+            .with_label(format!(
+                "write it as `d{} = ...`",
+                wrt.first().unwrap_or(&"X")
+            )))
         }
     }
 }
@@ -202,11 +224,7 @@ fn problem_prefix(problem: &Model) -> Result<(String, Vec<String>)> {
         let start = src[..e.span.start.min(src.len())]
             .rfind([';', '\n'])
             .map_or(0, |i| i + 1);
-        prefix = format!(
-            "{}{OBJECTIVE} = {}",
-            &src[..start],
-            src[start..].trim_end()
-        );
+        prefix = format!("{}{OBJECTIVE} = {}", &src[..start], src[start..].trim_end());
     }
     let names = problem
         .defs
@@ -275,6 +293,16 @@ fn forced_dims(problem: &Model, joint: &Model) -> Vec<String> {
     }
     out.sort();
     out.dedup();
+    if !out.is_empty() {
+        let shapes: Vec<String> = problem
+            .inputs
+            .iter()
+            .filter(|i| !i.shape.is_scalar())
+            .map(|i| format!("{} is {}", i.name, i.shape))
+            .collect();
+        let last = out.len() - 1;
+        out[last] += &format!(" ({})", shapes.join(", "));
+    }
     out
 }
 
@@ -304,7 +332,11 @@ impl Scoped {
 
     /// The claim's last line as written: its own names and the problem's as leaves.
     pub fn as_written(&self) -> Tree {
-        tree_of(&self.joint.graph, self.root, &self.all_leaves(Some(self.root)))
+        tree_of(
+            &self.joint.graph,
+            self.root,
+            &self.all_leaves(Some(self.root)),
+        )
     }
 
     /// The claim's definitions as trees over earlier names.
