@@ -13,6 +13,7 @@ use egg::{BackoffScheduler, RecExpr, Rewrite, Runner, Symbol};
 use crate::ir::{Math, Shape};
 use crate::simplify::cse::Tree;
 use crate::simplify::rules::{self, Phase};
+use crate::simplify::analysis::union_checked;
 use crate::simplify::{Facts, MathAnalysis, MathEGraph, linear};
 
 static RULES: LazyLock<Option<Vec<Rewrite<Math, MathAnalysis>>>> = LazyLock::new(|| {
@@ -55,7 +56,7 @@ pub fn equal(a: &Tree, b: &Tree, facts: &HashMap<Symbol, Facts>) -> bool {
     });
     let add = |eg: &mut MathEGraph, e: &RecExpr<Math>, l: &RecExpr<Math>| {
         let (i, j) = (eg.add_expr(e), eg.add_expr(l));
-        eg.union(i, j);
+        union_checked(eg, i, j, "linear pass");
         i
     };
     let ra = add(&mut eg, &ea, &la);
