@@ -146,7 +146,7 @@ pub enum ClaimError {
 /// let v = matgrad::check_claim("W : m x n; x : n; 0.5*norm2(W'*W*x - x)", &["W"], "W*x*(W'*W*x - x)'")
 ///     .unwrap();
 /// assert!(!v.is_correct());
-/// assert_eq!(v.reason, "missing the term W*k*x'");
+/// assert_eq!(v.reason, "missing the term `W*k*x'`");
 /// assert_eq!(v.expected, "W*(k*x' + x*k')");
 /// assert_eq!(v.definitions["k"], "W'*W*x - x");
 /// ```

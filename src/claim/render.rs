@@ -225,7 +225,7 @@ fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, S
             )
         }
         Finding::ExpectedTerm(t, has) => {
-            let t = show(&exp_shapes, t, n);
+            let t = format!("`{}`", show(&exp_shapes, t, n));
             if has.abs() < 1e-9 {
                 (Kind::MissingTerm, format!("missing the term {t}"))
             } else if (has + 1.0).abs() < 1e-9 {
@@ -246,7 +246,7 @@ fn finding_reason(c: &Checker, s: &Scoped, f: &Finding, n: Notation) -> (Kind, S
             }
         }
         Finding::ClaimTerm(t, should) => {
-            let t = show(&claim_shapes, t, n);
+            let t = format!("`{}`", show(&claim_shapes, t, n));
             if should.abs() < 1e-9 {
                 (Kind::ExtraTerm, format!("the term {t} should not be there"))
             } else if (should + 1.0).abs() < 1e-9 {
