@@ -73,4 +73,13 @@ pub struct Args {
     /// Print the gradient as reverse mode produces it, without simplification.
     #[arg(long)]
     pub raw: bool,
+
+    /// Check a proposed gradient (for the single --wrt, or `dX = ...`): exit 0 if right, 1 if wrong.
+    #[arg(
+        long,
+        value_name = "EXPR",
+        allow_hyphen_values = true,
+        conflicts_with_all = ["at", "hessian", "check", "raw", "cost"]
+    )]
+    pub claim: Option<String>,
 }

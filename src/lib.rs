@@ -26,6 +26,7 @@
 
 pub mod autodiff;
 pub mod check;
+pub mod claim;
 pub mod derive;
 pub mod error;
 pub mod forward;
@@ -44,6 +45,7 @@ pub mod simplify;
 pub mod structure;
 pub mod syntax;
 
+pub use claim::{ClaimError, Verdict, check_claim};
 pub use derive::{Derivation, Options};
 pub use error::{Error, ErrorKind, Result};
 pub use gradient::{Gradient, flops_report, gradient, gradient_with};

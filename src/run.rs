@@ -82,12 +82,21 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
             return Err(Error::new(ErrorKind::NotDifferentiable, why));
         }
     }
+    if args.claim.is_some() && args.wrt.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            "--claim needs --wrt: the variable the claimed gradient is for",
+        ));
+    }
     if args.wrt.is_empty() {
         return Ok(Output {
             stdout: problem_only(args, &model, point.as_ref())?,
             stderr: String::new(),
             code: 0,
         });
+    }
+    if let Some(claim) = &args.claim {
+        return claim_output(args, model, claim);
     }
     let mut opts = Options::default();
     let mut flops_sizes = HashMap::new();
@@ -142,6 +151,32 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
         stdout,
         stderr,
         code,
+    })
+}
+
+/// `--claim`: the verdict (exit 0 correct, 1 wrong); an error in the claim points into it (exit 2).
+fn claim_output(args: &Args, model: Model, claim: &str) -> Result<Output> {
+    let wrt: Vec<&str> = args.wrt.iter().map(String::as_str).collect();
+    let checker = matgrad::claim::Checker::new(model, &wrt)?;
+    Ok(match checker.check(claim) {
+        Ok(v) => {
+            let stdout = match args.format {
+                Format::Json => {
+                    serde_json::to_string_pretty(&json!({ "claim": v })).unwrap_or_default() + "\n"
+                }
+                _ => v.text.clone(),
+            };
+            Output {
+                stdout,
+                stderr: String::new(),
+                code: if v.is_correct() { 0 } else { 1 },
+            }
+        }
+        Err(e) => Output {
+            stdout: String::new(),
+            stderr: e.render(claim, "claim"),
+            code: e.exit_code() as u8,
+        },
     })
 }
 
