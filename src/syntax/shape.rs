@@ -90,19 +90,17 @@ pub fn lower(
         let mut names: Vec<&String> = data.keys().collect();
         names.sort();
         for name in names {
-            if !l.index.contains_key(name) {
+            if !l.index.contains_key(name) && name != "I" {
+                // The value fixes the kind (scalar, vector, matrix); its sizes are
+                // left to inference, so that `X : n x n` meets a 2×2 value of `R`
+                // in `X .* R` (the point is checked against the sizes afterwards).
                 let d = data[name];
-                let ty = match (d.rows, d.cols) {
-                    (1, 1) => TypeSpec::Scalar,
-                    (r, 1) => TypeSpec::Vector(DimSpec::Fixed(r as u64)),
-                    (r, c) => TypeSpec::Matrix(
-                        Structure::General,
-                        DimSpec::Fixed(r as u64),
-                        DimSpec::Fixed(c as u64),
-                    ),
+                let mut size = |k: usize| if k == 1 { l.u.one() } else { l.fresh() };
+                let shape = Sh {
+                    rows: size(d.rows),
+                    cols: size(d.cols),
                 };
-                l.declare(name, 0..0, &ty)?;
-                l.inputs[l.index[name]].0.declared = false;
+                l.add_input(name, 0..0, shape, Structure::General, false);
             }
         }
     }
@@ -296,6 +294,15 @@ impl Lowerer<'_> {
             ));
         }
         let id = self.expr(e)?;
+        // A use of the name inside its own definition made it an (undeclared) input.
+        if let Some(&i) = self.index.get(name) {
+            return Err(Error::at(
+                ErrorKind::Declaration,
+                self.inputs[i].0.span.clone(),
+                format!("`{name}` is defined in terms of itself"),
+            )
+            .with_label(format!("`{name}` is used in its own definition")));
+        }
         self.defs.push((name.to_string(), id));
         self.def_index.insert(name.to_string(), (id, span));
         Ok(id)
@@ -414,7 +421,41 @@ impl Lowerer<'_> {
         self.op(node, &[a, b], e, &[x, y])
     }
 
+    /// `I(n)`: the identity of a size given by a dimension name or a number (what the
+    /// ASCII output writes where nothing around an identity fixes its size).
+    fn sized_identity(&mut self, args: &[Expr], e: &Expr) -> Result<usize> {
+        let d = match args {
+            [a] => match &a.kind {
+                ExprKind::Name(n) if self.dim_names.contains_key(n) => {
+                    Some(self.dim(&DimSpec::Named(n.clone())))
+                }
+                ExprKind::Num(r) if r.is_integer() && r.numer() >= 1 => {
+                    let n = u64::try_from(r.numer()).ok();
+                    n.map(|n| self.dim(&DimSpec::Fixed(n)))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(d) = d else {
+            return Err(Error::at(
+                ErrorKind::Arity,
+                e.span.clone(),
+                "`I(...)` takes one dimension: a name declared as a size, or a number",
+            )
+            .with_label("for example `I(n)` or `I(3)`"));
+        };
+        Ok(self.push(
+            Math::Var(Symbol::from("I")),
+            Some(d),
+            Sh { rows: d, cols: d },
+        ))
+    }
+
     fn call(&mut self, f: &str, fspan: &Span, args: &[Expr], e: &Expr) -> Result<usize> {
+        if f == "I" {
+            return self.sized_identity(args, e);
+        }
         let known = f == "diag" || ops::function(f).is_some();
         if !known {
             let label = match suggest(f) {

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+pub mod random;
+
 use egg::Symbol;
 use matgrad::numeric::Point;
 use matgrad::numeric::sample::{Rng, random_point};

@@ -1,0 +1,127 @@
+//! Never a wrong answer, never a crash: the reproducers of the robustness issue, each
+//! with its right answer or a clean exit-2 error with a caret (snapshots), and bounds
+//! on the input (time, size, depth).
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs the binary; returns the exit status, standard output and standard error, and
+/// the time it took.
+fn run_timed(args: &[&str], stdin: Option<&str>) -> (String, Duration) {
+    let start = Instant::now();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_matgrad"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("matgrad runs");
+    let mut input = child.stdin.take().expect("stdin");
+    let text = stdin.unwrap_or("").to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(text.as_bytes());
+    });
+    let out = child.wait_with_output().expect("output");
+    let _ = writer.join();
+    let took = start.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+    let code = out.status.code().unwrap_or(-1);
+    (
+        format!("exit {code}\n--- stdout\n{stdout}--- stderr\n{stderr}"),
+        took,
+    )
+}
+
+fn run(args: &[&str]) -> String {
+    run_timed(args, None).0
+}
+
+/// Runs a table of cases and snapshots each output under its name.
+fn snapshots(cases: &[(&str, &[&str])]) {
+    for (name, args) in cases {
+        insta::assert_snapshot!(*name, run(args));
+    }
+}
+
+#[test]
+fn self_reference_is_an_error() {
+    snapshots(&[
+        ("self-def-scale", &["x = 2*x; x'*x", "--wrt", "x"]),
+        ("self-def-sum", &["K = K + x; K'*K", "--wrt", "x"]),
+    ]);
+}
+
+#[test]
+fn identities_have_their_size() {
+    snapshots(&[
+        (
+            "eye-trace-of-scalar",
+            &["a : scalar; C : m x n; tr(C*C' - a)", "--wrt", "a"],
+        ),
+        (
+            "eye-trace-of-scalar-ascii",
+            &[
+                "a : scalar; C : m x n; tr(C*C' - a)",
+                "--wrt",
+                "a",
+                "--format",
+                "ascii",
+            ],
+        ),
+        ("eye-scalar", &["x : scalar; tr(x)", "--wrt", "x"]),
+        (
+            "eye-scalar-ascii",
+            &["x : scalar; tr(x)", "--wrt", "x", "--format", "ascii"],
+        ),
+    ]);
+    // The numbers: ∂/∂a tr(CCᵀ − a) = −m, at any point.
+    let src = "a : scalar; C : m x n; tr(C*C' - a)";
+    let g = matgrad::gradient(src, &["a"]).unwrap();
+    for seed in 0..3 {
+        let p = common::point(&g.model, seed);
+        let m = p.values[&egg::Symbol::from("C")].nrows() as f64;
+        let d = g.evaluate(&p).unwrap();
+        assert_eq!(d[0][(0, 0)], -m);
+        let back = common::eval_program(&common::ascii_program(&g, src, "a"), &p);
+        assert_eq!(back[(0, 0)], -m);
+    }
+}
+
+fn temp(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("matgrad-robust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p.display().to_string()
+}
+
+#[test]
+fn symbolic_dimensions_meet_the_point() {
+    let square = temp(
+        "square.json",
+        r#"{"X": [[1, 2], [3, 4]], "R": [[1, 0], [2, 1]]}"#,
+    );
+    let wide = temp(
+        "wide.json",
+        r#"{"X": [[1, 2], [3, 4]], "R": [[1, 0, 1], [2, 1, 1]]}"#,
+    );
+    snapshots(&[
+        (
+            "point-sizes-meet",
+            &["X : n x n; sum(X .* R)", "--wrt", "X", "--at", &square],
+        ),
+        (
+            "point-sizes-product",
+            &["X : n x n; sum(X * R)", "--wrt", "X", "--at", &wide],
+        ),
+        (
+            "point-sizes-clash",
+            &["X : n x n; sum(X .* R)", "--wrt", "X", "--at", &wide],
+        ),
+    ]);
+}
