@@ -125,3 +125,39 @@ fn symbolic_dimensions_meet_the_point() {
         ),
     ]);
 }
+
+/// A chain of `n` products of `A` times `x`, and a chain of `n` named products.
+fn long_products(n: usize) -> (String, String) {
+    let product = vec!["A"; n].join("*");
+    let mut chain = String::from("A : n x n\nK0 = A\n");
+    for i in 1..=n {
+        chain += &format!("K{i} = K{}*A\n", i - 1);
+    }
+    chain += &format!("sum(K{n})\n");
+    (format!("A : n x n; x : n; sum({product}*x)"), chain)
+}
+
+#[test]
+fn long_products_end_in_time() {
+    for n in [80, 160] {
+        let (product, _) = long_products(n);
+        let (out, took) = run_timed(&["-", "--wrt", "A"], Some(&product));
+        assert!(out.starts_with("exit 0"), "{n} products: {out}");
+        assert!(took < Duration::from_secs(2), "{n} products: {took:?}");
+    }
+    for n in [200, 500] {
+        let (_, chain) = long_products(n);
+        let (out, took) = run_timed(&["-", "--wrt", "A"], Some(&chain));
+        assert!(out.starts_with("exit 0"), "chain of {n}: {out}");
+        assert!(took < Duration::from_secs(2), "chain of {n}: {took:?}");
+    }
+    // The result is right: d/dA sum(A³x) at a point, against the raw adjoint.
+    let (product, chain) = long_products(3);
+    for src in [product, chain] {
+        let g = matgrad::gradient(&src, &["A"]).unwrap();
+        let p = common::point(&g.model, 1);
+        let ours = g.evaluate(&p).unwrap();
+        let raw = g.derivation.evaluate_raw(&p).unwrap();
+        assert!(common::rel(&ours[0], &raw[0]) <= 1e-10, "{src}");
+    }
+}

@@ -60,7 +60,8 @@ impl Tree {
         out
     }
 
-    fn add_to(&self, out: &mut RecExpr<Math>, memo: &mut HashMap<Math, Id>) -> Id {
+    /// Adds the tree to a hash-consed expression (equal subtrees get one id).
+    pub fn add_to(&self, out: &mut RecExpr<Math>, memo: &mut HashMap<Math, Id>) -> Id {
         let mut node = self.op.clone();
         let ids: Vec<Id> = self.kids.iter().map(|k| k.add_to(out, memo)).collect();
         for (c, id) in node.children_mut().iter_mut().zip(ids) {
