@@ -161,3 +161,83 @@ fn long_products_end_in_time() {
         assert!(common::rel(&ours[0], &raw[0]) <= 1e-10, "{src}");
     }
 }
+
+#[test]
+fn small_things() {
+    snapshots(&[
+        ("div-by-literal-zero", &["x'*x/0", "--wrt", "x"]),
+        ("ediv-by-literal-zero", &["sum(x ./ 0)", "--wrt", "x"]),
+        (
+            "dims-too-large",
+            &[
+                "x'*x",
+                "--wrt",
+                "x",
+                "--cost",
+                "flops",
+                "--dims",
+                "n=99999999999999999999",
+            ],
+        ),
+        (
+            "big-literal",
+            &["1e308*x'*x", "--wrt", "x", "--format", "ascii"],
+        ),
+        (
+            "tiny-literal",
+            &["1e-320*x'*x", "--wrt", "x", "--format", "ascii"],
+        ),
+        ("huge-literal", &["1e999*x'*x", "--wrt", "x"]),
+        ("spd-vector", &["s : spd n; s'*s", "--wrt", "s"]),
+        ("repeated-wrt", &["x'*x", "--wrt", "x", "--wrt", "x"]),
+    ]);
+    // The big literals read back to the same numbers.
+    for (src, want) in [
+        ("1e308*a", 1e308),
+        ("1e-320*a", 1e-320),
+        ("1.5e308*a", 1.5e308),
+    ] {
+        let m = matgrad::parse_problem(&format!("a : scalar; {src}")).unwrap();
+        let mut p = matgrad::numeric::Point::default();
+        p.values.insert(
+            egg::Symbol::from("a"),
+            matgrad::ops::Value::from_element(1, 1, 1.0),
+        );
+        let v = m.value_at(&p).unwrap();
+        assert!((v - want).abs() <= 1e-12 * want, "{src}: {v:e}");
+    }
+}
+
+#[test]
+fn the_command_line_as_people_type_it() {
+    snapshots(&[
+        ("leading-minus", &["-y'*log(softmax(z))", "--wrt", "z"]),
+        (
+            "leading-minus-after-options",
+            &["--wrt", "z", "-y'*log(softmax(z))"],
+        ),
+        ("mistyped-option", &["x'*x", "--wrt", "x", "--bogus"]),
+        (
+            "json-check",
+            &[
+                "-y'*log(softmax(z))",
+                "--wrt",
+                "z",
+                "--format",
+                "json",
+                "--check",
+            ],
+        ),
+    ]);
+    let out = run(&[
+        "x'*A*x", "--wrt", "x", "--wrt", "A", "--format", "json", "--check",
+    ]);
+    let json = out
+        .split_once("--- stdout\n")
+        .and_then(|(_, r)| r.split_once("--- stderr"))
+        .map(|(j, _)| j)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(json).expect("one JSON object");
+    assert_eq!(v["check"]["ok"], true);
+    assert_eq!(v["check"]["variables"]["A"]["ok"], true);
+}

@@ -232,19 +232,30 @@ fn decl(pair: Pair<Rule>) -> Result<Stmt> {
             _ => {}
         }
     }
-    let ty = match (scalar, dims.len()) {
-        (true, _) => TypeSpec::Scalar,
-        (false, 1) if structure == Structure::General => TypeSpec::Vector(dims.remove(0)),
-        (false, 1) => TypeSpec::Matrix(structure, dims[0].clone(), dims[0].clone()),
-        (false, 2) => TypeSpec::Matrix(structure, dims[0].clone(), dims[1].clone()),
-        _ => {
-            return Err(Error::at(
-                ErrorKind::Syntax,
+    let ty =
+        match (scalar, dims.len()) {
+            (true, _) => TypeSpec::Scalar,
+            (false, 1) if structure == Structure::General => TypeSpec::Vector(dims.remove(0)),
+            (false, 1) => {
+                return Err(Error::at(
+                ErrorKind::Declaration,
                 span,
-                "malformed type in declaration",
-            ));
-        }
-    };
+                "a symmetric or positive definite input is a square matrix: give both dimensions",
+            )
+            .with_label(format!(
+                "write `{} n x n`",
+                if structure == Structure::Spd { "spd" } else { "sym" }
+            )));
+            }
+            (false, 2) => TypeSpec::Matrix(structure, dims[0].clone(), dims[1].clone()),
+            _ => {
+                return Err(Error::at(
+                    ErrorKind::Syntax,
+                    span,
+                    "malformed type in declaration",
+                ));
+            }
+        };
     Ok(Stmt::Decl { names, ty, span })
 }
 
@@ -330,23 +341,68 @@ fn pratt(pairs: Pairs<Rule>) -> Result<Expr> {
         .parse(pairs)
 }
 
+/// A number literal: exact where it fits (at most 30 digits, exponent within ±30),
+/// else its digits times a power of ten (`1e308` is `1*10^308`), where finite.
+fn number(text: &str, span: std::ops::Range<usize>) -> Result<Expr> {
+    let leaf = |kind| Expr {
+        kind,
+        span: span.clone(),
+    };
+    if let Some(value) = Rational::parse_decimal(text) {
+        return Ok(leaf(ExprKind::Num(value)));
+    }
+    let bad = |why: &str, label: &str| {
+        Err(Error::at(
+            ErrorKind::BadNumber,
+            span.clone(),
+            format!("the number {text} {why}"),
+        )
+        .with_label(label.to_string()))
+    };
+    let value: f64 = text.parse().unwrap_or(f64::NAN);
+    if !value.is_finite() {
+        return bad(
+            "is too large for a floating-point number",
+            "numbers must stay below 1.8e308",
+        );
+    }
+    let lower = text.to_ascii_lowercase();
+    let (mantissa, exp) = lower.split_once('e').unwrap_or((lower.as_str(), "0"));
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{int_part}{frac_part}");
+    let digits = digits.trim_start_matches('0');
+    let exp = exp.parse::<i64>().ok().map(|e| e - frac_part.len() as i64);
+    let (Some(m), Some(exp)) = (
+        Rational::parse_decimal(if digits.is_empty() { "0" } else { digits }),
+        exp,
+    ) else {
+        return bad("has too many digits", "use at most 30 significant digits");
+    };
+    if m == Rational::ZERO || value == 0.0 {
+        return Ok(leaf(ExprKind::Num(Rational::ZERO)));
+    }
+    let power = Expr {
+        kind: ExprKind::Binary(
+            BinOp::Pow,
+            Box::new(leaf(ExprKind::Num(Rational::int(10)))),
+            Box::new(leaf(ExprKind::Num(Rational::int(exp)))),
+        ),
+        span: span.clone(),
+    };
+    Ok(Expr {
+        kind: ExprKind::Binary(
+            BinOp::Mul,
+            Box::new(leaf(ExprKind::Num(m))),
+            Box::new(power),
+        ),
+        span,
+    })
+}
+
 fn primary(pair: Pair<Rule>) -> Result<Expr> {
     let span = span_of(&pair);
     match pair.as_rule() {
-        Rule::number => {
-            let value = Rational::parse_decimal(pair.as_str()).ok_or_else(|| {
-                Error::at(
-                    ErrorKind::BadNumber,
-                    span.clone(),
-                    format!("the number {} cannot be represented exactly", pair.as_str()),
-                )
-                .with_label("use at most 30 digits and an exponent within ±30")
-            })?;
-            Ok(Expr {
-                kind: ExprKind::Num(value),
-                span,
-            })
-        }
+        Rule::number => number(pair.as_str(), span),
         Rule::name => Ok(Expr {
             kind: ExprKind::Name(pair.as_str().to_string()),
             span,

@@ -402,6 +402,14 @@ impl Lowerer<'_> {
     }
 
     fn binary(&mut self, op: BinOp, x: &Expr, y: &Expr, e: &Expr) -> Result<usize> {
+        if matches!(op, BinOp::Div | BinOp::EDiv)
+            && matches!(&y.kind, ExprKind::Num(r) if *r == crate::rational::Rational::ZERO)
+        {
+            return Err(
+                Error::at(ErrorKind::Domain, y.span.clone(), "division by zero")
+                    .with_label("this divisor is 0"),
+            );
+        }
         let a = self.expr(x)?;
         let b = self.expr(y)?;
         let (ia, ib) = (Self::id(a), Self::id(b));
