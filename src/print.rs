@@ -271,7 +271,7 @@ impl<'a> Printer<'a> {
     }
 
     fn go(&self, id: Id) -> (String, u8) {
-        self.go_deep(id)
+        crate::stack::deep(|| self.go_deep(id))
     }
 
     fn go_deep(&self, id: Id) -> (String, u8) {

@@ -241,3 +241,88 @@ fn the_command_line_as_people_type_it() {
     assert_eq!(v["check"]["ok"], true);
     assert_eq!(v["check"]["variables"]["A"]["ok"], true);
 }
+
+/// Inputs at the bounds: each ends within 2 s with a right answer or a clean exit-2
+/// error (snapshots show the first lines of long outputs).
+#[test]
+fn inputs_at_the_bounds() {
+    let parens = format!("{}x'*x{}", "(".repeat(10_000), ")".repeat(10_000));
+    let sum: Vec<String> = (0..5_000).map(|i| format!("x'*x*{i}")).collect();
+    let sum = sum.join(" + ");
+    let long_name = "a".repeat(10_000);
+    let names = format!("{long_name}'*{long_name}");
+    let comments = "# a comment\n# and another\n".to_string();
+    let crlf = "A : n x n\r\nx : n\r\nx'*A*x\r\n".to_string();
+    let lookalikes = "A : n × n\u{a0}; x : n;\u{a0}\u{2212}x'*A*x".to_string();
+    let big = format!("{}x'*x\n", format!("# {}\n", "c".repeat(98)).repeat(10_000));
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("bound-parens", parens, "x"),
+        ("bound-sum-5000", sum, "x"),
+        ("bound-long-name", names, &long_name),
+        ("bound-huge-literal", "1e999*x'*x".into(), "x"),
+        ("bound-lookalikes", lookalikes, "x"),
+        ("bound-nul", "x'*x\0".into(), "x"),
+        ("bound-empty", String::new(), "x"),
+        ("bound-comments", comments, "x"),
+        ("bound-crlf", crlf, "x"),
+        ("bound-1mb", big, "x"),
+    ];
+    for (name, input, var) in &cases {
+        let (out, took) = run_timed(&["-", "--wrt", var], Some(input));
+        assert!(took < Duration::from_secs(2), "{name}: {took:?}");
+        assert!(
+            out.starts_with("exit 0") || out.starts_with("exit 2"),
+            "{name}: {out}"
+        );
+        let shown: String = out
+            .lines()
+            .take(12)
+            .map(|l| {
+                let l: String = l.chars().take(120).collect();
+                l + "\n"
+            })
+            .collect();
+        insta::assert_snapshot!(*name, shown);
+    }
+}
+
+/// Library callers get long sums on an ordinary thread stack (the passes grow their
+/// stack where they recurse).
+#[test]
+fn long_sums_in_the_library() {
+    let terms: Vec<String> = (0..5_000).map(|i| format!("x'*x*{i}")).collect();
+    let src = format!("x : n; {}", terms.join(" + "));
+    let worker = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let g = matgrad::gradient(&src, &["x"]).expect("derives");
+            g.expression("x", matgrad::Notation::Ascii)
+                .expect("printed")
+        })
+        .unwrap();
+    assert_eq!(worker.join().unwrap(), "24995000*x");
+}
+
+#[test]
+fn error_messages() {
+    let point = temp(
+        "pt.json",
+        r#"{"x": [1, 2], "y": [1, 2], "A": [[1, 2], [3, 4]], "a": [1, 2]}"#,
+    );
+    let scalar = temp("a.json", r#"{"a": 1}"#);
+    let long: Vec<&str> = vec!["x'*x"; 10_000];
+    let long = format!("{} + y*", long.join(" + "));
+    snapshots(&[
+        ("msg-scalr", &["alpha : scalr; alpha*x'*x", "--wrt", "x"]),
+        ("msg-inverse", &["tr(inverse(A))", "--wrt", "A"]),
+        (
+            "msg-opening-bracket",
+            &["(x'*y)*A*x.*y + a", "--wrt", "x", "--at", &point],
+        ),
+        (
+            "msg-identity-size",
+            &["a : scalar; sum(I)*a", "--wrt", "a", "--at", &scalar],
+        ),
+        ("msg-long-line", &[&long, "--wrt", "x"]),
+    ]);
+}

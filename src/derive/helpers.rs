@@ -125,7 +125,7 @@ pub(super) fn to_exprs(
                     _ => {
                         let mut n = g.node(id).clone();
                         for c in n.children_mut() {
-                            *c = go(g, *c, root, keep, leaves, out, memo);
+                            *c = crate::stack::deep(|| go(g, *c, root, keep, leaves, out, memo));
                         }
                         n
                     }

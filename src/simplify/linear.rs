@@ -135,6 +135,10 @@ impl Pass<'_> {
     /// The combination of `id`; the terms of a 1×1 value have scalar factors only (a
     /// product xᵀy is one scalar factor, never matrix factors another product could split).
     fn comb(&self, id: Id) -> Comb {
+        crate::stack::deep(|| self.comb_deep(id))
+    }
+
+    fn comb_deep(&self, id: Id) -> Comb {
         let comb = self.comb_of(id);
         if !self.g.shape(id).is_scalar() {
             return comb;

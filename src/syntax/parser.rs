@@ -75,6 +75,13 @@ fn depth(e: &Expr) -> usize {
             ExprKind::Neg(a) | ExprKind::Transpose(a) | ExprKind::Inverse(a) => {
                 stack.push((a, d + 1))
             }
+            // A chain of sums (`a + b - c + ...`) counts as one level: the passes read
+            // long sums term by term.
+            ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) => {
+                let chain = matches!(&a.kind, ExprKind::Binary(o, ..) if *o == *op || matches!(o, BinOp::Add | BinOp::Sub));
+                stack.push((a, if chain { d } else { d + 1 }));
+                stack.push((b, d + 1));
+            }
             ExprKind::Binary(_, a, b) => {
                 stack.push((a, d + 1));
                 stack.push((b, d + 1));
@@ -156,6 +163,9 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Error {
     let what = match found {
         None => "unexpected end of input".to_string(),
         Some('\n') | Some('\r') => "unexpected end of line".to_string(),
+        Some(c) if c.is_control() || c.is_whitespace() => {
+            format!("unexpected character U+{:04X}", c as u32)
+        }
         Some(c) => format!("unexpected `{c}`"),
     };
     let end = pos + found.map_or(0, |c| c.len_utf8());
@@ -167,7 +177,7 @@ fn describe(rules: &[Rule]) -> String {
     let mut words: Vec<&str> = rules
         .iter()
         .map(|r| match r {
-            Rule::expr | Rule::number | Rule::name | Rule::call => "an expression",
+            Rule::expr | Rule::number | Rule::name | Rule::call | Rule::paren => "an expression",
             Rule::add
             | Rule::sub
             | Rule::mul
@@ -228,7 +238,18 @@ fn decl(pair: Pair<Rule>) -> Result<Stmt> {
                     Structure::Symmetric
                 }
             }
-            Rule::dim => dims.push(dim(part)?),
+            Rule::dim => {
+                let text = part.as_str();
+                if text != "scalar" && strsim::levenshtein(&text.to_lowercase(), "scalar") <= 1 {
+                    return Err(Error::at(
+                        ErrorKind::Declaration,
+                        span_of(&part),
+                        format!("unknown type `{text}`"),
+                    )
+                    .with_label("did you mean `scalar`?"));
+                }
+                dims.push(dim(part)?)
+            }
             _ => {}
         }
     }
@@ -418,9 +439,13 @@ fn primary(pair: Pair<Rule>) -> Result<Expr> {
                 span,
             })
         }
-        Rule::expr => {
+        Rule::paren => {
             // A parenthesised expression: keep the parentheses in the span for messages.
-            let mut e = expr(pair)?;
+            let inner = pair
+                .into_inner()
+                .next()
+                .ok_or_else(|| Error::at(ErrorKind::Syntax, span.clone(), "empty parentheses"))?;
+            let mut e = expr(inner)?;
             e.span = span;
             Ok(e)
         }

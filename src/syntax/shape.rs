@@ -91,11 +91,14 @@ pub fn lower(
         names.sort();
         for name in names {
             if !l.index.contains_key(name) && name != "I" {
-                // The value fixes the kind (scalar, vector, matrix); its sizes are
-                // left to inference, so that `X : n x n` meets a 2×2 value of `R`
+                // The value fixes the kind (scalar, vector, matrix) and its sizes,
+                // which may meet a declared name: `X : n x n` with a 2×2 value of `R`
                 // in `X .* R` (the point is checked against the sizes afterwards).
                 let d = data[name];
-                let mut size = |k: usize| if k == 1 { l.u.one() } else { l.fresh() };
+                let mut size = |k: usize| match k {
+                    1 => l.u.one(),
+                    k => l.u.fixed(DimVal::Data(k as u64)),
+                };
                 let shape = Sh {
                     rows: size(d.rows),
                     cols: size(d.cols),
@@ -371,6 +374,10 @@ impl Lowerer<'_> {
     }
 
     fn expr(&mut self, e: &Expr) -> Result<usize> {
+        crate::stack::deep(|| self.expr_deep(e))
+    }
+
+    fn expr_deep(&mut self, e: &Expr) -> Result<usize> {
         match &e.kind {
             ExprKind::Num(r) => {
                 let one = self.u.one();
@@ -597,7 +604,7 @@ impl Lowerer<'_> {
 
     fn resolve(&mut self, d: usize) -> Dim {
         match self.u.value(d) {
-            Some(DimVal::Fixed(n)) => Dim::Fixed(n),
+            Some(DimVal::Fixed(n) | DimVal::Data(n)) => Dim::Fixed(n),
             Some(DimVal::Named(s)) => Dim::Sym(Symbol::from(s)),
             None => Dim::Sym(Symbol::from(self.u.label(d))),
         }
@@ -650,19 +657,6 @@ impl Lowerer<'_> {
 
 /// The closest function name, if one is close.
 fn suggest(f: &str) -> Option<&'static str> {
-    let dist = |a: &str, b: &str| -> usize {
-        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-        let mut prev: Vec<usize> = (0..=b.len()).collect();
-        for i in 1..=a.len() {
-            let mut cur = vec![i; b.len() + 1];
-            for j in 1..=b.len() {
-                let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
-                cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
-            }
-            prev = cur;
-        }
-        prev[b.len()]
-    };
     let lower = f.to_lowercase();
     let alias = match lower.as_str() {
         "trace" => Some("tr"),
@@ -675,7 +669,7 @@ fn suggest(f: &str) -> Option<&'static str> {
     alias.or_else(|| {
         ops::function_names()
             .into_iter()
-            .map(|n| (dist(&lower, n), n))
+            .map(|n| (strsim::levenshtein(&lower, n), n))
             .filter(|(d, n)| *d <= 2 && *d < n.chars().count())
             .min()
             .map(|(_, n)| n)
