@@ -19,6 +19,23 @@ pub struct Report {
     pub worst_raw: f64,
     /// A line per variable.
     pub text: String,
+    /// Each variable's outcome, in order.
+    pub vars: Vec<VarCheck>,
+    /// How many random points were compared.
+    pub points: usize,
+}
+
+/// The check of one variable's gradient.
+#[derive(Debug, Clone)]
+pub struct VarCheck {
+    /// The variable.
+    pub var: String,
+    /// Within both tolerances.
+    pub ok: bool,
+    /// Largest relative error against finite differences.
+    pub fd: f64,
+    /// Largest relative error against the unsimplified adjoint.
+    pub raw: f64,
 }
 
 /// Tolerance against central differences (step 1e-6 relative).
@@ -50,9 +67,16 @@ pub fn check(grad: &Gradient, points: usize, seed: u64) -> Result<Report> {
     }
     let mut text = String::new();
     let mut ok = true;
+    let mut vars = Vec::new();
     for (i, v) in d.vars.iter().enumerate() {
         let good = worst_fd[i] <= FD_TOL && worst_raw[i] <= RAW_TOL;
         ok &= good;
+        vars.push(VarCheck {
+            var: v.clone(),
+            ok: good,
+            fd: worst_fd[i],
+            raw: worst_raw[i],
+        });
         text += &format!(
             "check ∂/∂{v}: {} (rel. error vs finite differences {:.1e}, vs unsimplified adjoint {:.1e}, {points} random points)\n",
             if good { "ok" } else { "FAILED" },
@@ -69,5 +93,7 @@ pub fn check(grad: &Gradient, points: usize, seed: u64) -> Result<Report> {
         worst_fd: wf,
         worst_raw: wr,
         text,
+        vars,
+        points,
     })
 }

@@ -33,6 +33,7 @@ pub struct Args {
     /// The problem, or `-` to read it from standard input.
     #[arg(
         value_name = "PROBLEM",
+        allow_hyphen_values = true,
         required_unless_present = "file",
         conflicts_with = "file"
     )]

@@ -100,6 +100,8 @@ impl Error {
         };
         use ariadne::{Config, IndexType, Label, Report, ReportKind, Source};
         let span = clamp(span, source);
+        let (windowed, span) = window(source, span);
+        let source = windowed.as_str();
         let label = self.label.clone().unwrap_or_else(|| "here".to_string());
         let report = Report::build(ReportKind::Error, (file, span.clone()))
             .with_config(
@@ -119,6 +121,56 @@ impl Error {
         }
         String::from_utf8_lossy(&out).into_owned()
     }
+}
+
+/// How many characters of a long line are shown on each side of the caret.
+const WINDOW: usize = 60;
+
+/// The text with the line of the span cut to a window around it (`…` where cut), so
+/// that an error in a line of 10,000 terms does not reprint the line; the span moved
+/// to match. Other lines and short lines are kept as they are.
+fn window(source: &str, span: Span) -> (String, Span) {
+    let start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[span.end..]
+        .find('\n')
+        .map_or(source.len(), |i| span.end + i);
+    if source[start..end].chars().count() <= 2 * WINDOW + 20 {
+        return (source.to_string(), span);
+    }
+    let back = |mut i: usize, n: usize| {
+        for _ in 0..n {
+            match source[..i].chars().next_back() {
+                Some(c) if i > start => i -= c.len_utf8(),
+                _ => break,
+            }
+        }
+        i
+    };
+    let fwd = |mut i: usize, n: usize| {
+        for _ in 0..n {
+            match source[i..].chars().next() {
+                Some(c) if i < end => i += c.len_utf8(),
+                _ => break,
+            }
+        }
+        i
+    };
+    let from = back(span.start, WINDOW);
+    // A long span shows its first WINDOW characters.
+    let to = fwd(
+        span.start.max(fwd(span.start, WINDOW).min(span.end)),
+        WINDOW,
+    );
+    let lead = if from > start { "…" } else { "" };
+    let tail = if to < end { "…" } else { "" };
+    let text = format!(
+        "{}{lead}{}{tail}{}",
+        &source[..start],
+        &source[from..to],
+        &source[end..]
+    );
+    let shift = |i: usize| start + lead.len() + i.clamp(from, to) - from;
+    (text, shift(span.start)..shift(span.end))
 }
 
 /// Keeps a span inside the text and on character boundaries.

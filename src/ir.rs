@@ -316,7 +316,7 @@ impl Graph {
         }
         let mut node = other[id].clone();
         for c in node.children_mut() {
-            *c = self.import_rec(other, *c, map)?;
+            *c = crate::stack::deep(|| self.import_rec(other, *c, map))?;
         }
         let new = self.add(node)?;
         map.insert(id, new);

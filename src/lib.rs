@@ -42,6 +42,7 @@ pub mod problem;
 pub mod rational;
 pub mod report;
 pub mod simplify;
+pub mod stack;
 pub mod structure;
 pub mod syntax;
 

@@ -31,6 +31,15 @@ fn real_main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // The problem may start with a minus sign (`-y'*log(p)`), so the positional
+    // argument accepts leading hyphens; a word after `--` is still a mistyped option.
+    if let Some(p) = args.problem.as_deref()
+        && p.starts_with("--")
+        && p[2..].starts_with(|c: char| c.is_ascii_alphabetic())
+    {
+        eprintln!("error: unexpected argument '{p}' found\n\nFor more information, try '--help'.");
+        return ExitCode::from(2);
+    }
     let (source, file) = match read_source(&args) {
         Ok(s) => s,
         Err(e) => {

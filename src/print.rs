@@ -1,6 +1,8 @@
 //! Printing expressions: unicode (the default, as a person writes it), ASCII
 //! (the input language, which matgrad parses again) and LaTeX.
 
+use std::cell::Cell;
+
 use egg::{Id, Language, RecExpr};
 
 use crate::ir::Math;
@@ -35,6 +37,9 @@ pub struct Printer<'a> {
     scalar: &'a dyn Fn(Id) -> bool,
     /// Keep parentheses of nested products in unicode (to show the evaluation order).
     pub show_order: bool,
+    /// Whether the node printed next has its size fixed by a neighbour (`A + I`), so
+    /// that an identity needs no size; read and reset by each node.
+    sized: Cell<bool>,
 }
 
 /// A name in the given notation: Greek spelled out becomes a letter in unicode, a command in LaTeX.
@@ -106,6 +111,7 @@ impl<'a> Printer<'a> {
             name,
             scalar,
             show_order: false,
+            sized: Cell::new(false),
         }
     }
 
@@ -141,7 +147,7 @@ impl<'a> Printer<'a> {
 
     /// An operation as its registry entry spells it in this notation (`None`: the
     /// printer's own rules write it).
-    fn spelled(&self, node: &Math) -> Option<(String, u8)> {
+    fn spelled(&self, node: &Math, sized: bool) -> Option<(String, u8)> {
         let p = registry::of(node)?;
         let spelling = match self.notation {
             Notation::Unicode => p.print.unicode,
@@ -152,11 +158,19 @@ impl<'a> Printer<'a> {
         Some(match spelling {
             Spelling::Call(f) => (format!("{f}{}", self.paren(&self.go(kids[0]).0)), ATOM),
             Spelling::Wrap(l, r) => (format!("{l}{}{r}", self.go(kids[0]).0), ATOM),
-            Spelling::Postfix(s) => (format!("{}{s}", self.at(kids[0], POST)), POST),
-            Spelling::Infix(op) => (
-                format!("{}{op}{}", self.at(kids[0], PROD), self.at(kids[1], NEG)),
-                PROD,
-            ),
+            Spelling::Postfix(s) => (format!("{}{s}", self.with(sized).at(kids[0], POST)), POST),
+            Spelling::Infix(op) => {
+                let (a, b) = (kids[0], kids[1]);
+                let (sa, sb) = (sized || self.fixes_size(b), sized || self.fixes_size(a));
+                (
+                    format!(
+                        "{}{op}{}",
+                        self.with(sa).at(a, PROD),
+                        self.with(sb).at(b, NEG)
+                    ),
+                    PROD,
+                )
+            }
             Spelling::Printer => return None,
         })
     }
@@ -186,36 +200,118 @@ impl<'a> Printer<'a> {
         } else {
             PROD
         };
-        if r.numer() < 0 {
-            (format!("{}{text}", self.minus()), NEG)
-        } else {
-            (text, level)
+        match (r.numer() < 0, level) {
+            // `-1/3` is `(-1)/3`: a quotient, which binds like a product.
+            (true, PROD) => (format!("{}{text}", self.minus()), PROD),
+            (true, _) => (format!("{}{text}", self.minus()), NEG),
+            (false, _) => (text, level),
+        }
+    }
+
+    /// Whether a node is an identity up to a scalar factor, whose size only its
+    /// neighbours can tell.
+    fn identity_like(&self, id: Id) -> bool {
+        if (self.name)(id).is_some() {
+            return false;
+        }
+        match &self.expr[id] {
+            Math::Eye(_) => true,
+            Math::Neg(a) | Math::Transpose(a) | Math::Inv(a) => self.identity_like(*a),
+            Math::Mul([a, b]) => (self.scalar)(*a) && self.identity_like(*b),
+            Math::Div([a, b]) => (self.scalar)(*b) && self.identity_like(*a),
+            _ => false,
+        }
+    }
+
+    /// Whether an operand fixes the size of its neighbours in a sum or product.
+    fn fixes_size(&self, id: Id) -> bool {
+        !(self.scalar)(id) && !self.identity_like(id)
+    }
+
+    /// Sets whether the next node printed has its size fixed by a neighbour.
+    fn with(&self, sized: bool) -> &Self {
+        self.sized.set(sized);
+        self
+    }
+
+    /// Prints node `id` knowing whether a neighbour fixes its size.
+    fn go_sized(&self, id: Id, sized: bool) -> (String, u8) {
+        self.sized.set(sized);
+        self.go(id)
+    }
+
+    /// The size of an identity where nothing around it tells it: `I(n)` in ASCII
+    /// (which the parser reads); a 1×1 identity is 1.
+    fn eye(&self, d: Id, sized: bool) -> (String, u8) {
+        let Math::Dim(d) = &self.expr[d] else {
+            return ("I".into(), ATOM);
+        };
+        match &d.0 {
+            crate::ir::Dim::Fixed(1) => ("1".into(), ATOM),
+            dim if self.ascii() && !sized => (format!("I({dim})"), ATOM),
+            _ => ("I".into(), ATOM),
+        }
+    }
+
+    /// `tr(I)` and `sum(I)` are the size of the identity (in unicode and LaTeX).
+    fn identity_count(&self, node: &Math) -> Option<(String, u8)> {
+        let (Math::Trace(a) | Math::Sum(a)) = node else {
+            return None;
+        };
+        if self.ascii() || (self.name)(*a).is_some() {
+            return None;
+        }
+        let Math::Eye(d) = &self.expr[*a] else {
+            return None;
+        };
+        match &self.expr[*d] {
+            Math::Dim(d) => Some((d.0.to_string(), ATOM)),
+            _ => None,
         }
     }
 
     fn go(&self, id: Id) -> (String, u8) {
+        crate::stack::deep(|| self.go_deep(id))
+    }
+
+    fn go_deep(&self, id: Id) -> (String, u8) {
+        let sized = self.sized.replace(false);
         if let Some(n) = (self.name)(id) {
             return (name(&n, self.notation), ATOM);
         }
         let uni = self.notation == Notation::Unicode;
         let latex = self.notation == Notation::Latex;
-        if let Some(s) = self.spelled(&self.expr[id]) {
+        if let Some(s) = self.identity_count(&self.expr[id]) {
+            return s;
+        }
+        if let Some(s) = self.spelled(&self.expr[id], sized) {
             return s;
         }
         match &self.expr[id] {
             Math::Num(r) => self.num(r),
             Math::Var(v) => (name(v.as_str(), self.notation), ATOM),
             Math::Dim(d) => (d.0.to_string(), ATOM),
-            Math::Eye(_) => ("I".into(), ATOM),
-            Math::Add(_) => self.sum(id),
-            // −(ab) = (−a)b, so a product needs no parentheses after a minus sign.
-            Math::Neg(a) => (format!("{}{}", self.minus(), self.at(*a, PROD)), NEG),
-            Math::Mul([a, b]) => self.product(*a, *b),
+            Math::Eye(d) => self.eye(*d, sized),
+            Math::Add(_) => self.sum(id, sized),
+            // −(ab) = (−a)b, so a product needs no parentheses after a minus sign, but the
+            // result then reads as a product: `B .* -2*A` would be `(B .* -2)*A`.
+            Math::Neg(a) => {
+                let (s, l) = self.go_sized(*a, sized);
+                match l {
+                    l if l > PROD => (format!("{}{s}", self.minus()), NEG),
+                    PROD => (format!("{}{s}", self.minus()), PROD),
+                    _ => (format!("{}{}", self.minus(), self.paren(&s)), NEG),
+                }
+            }
+            Math::Mul([a, b]) => self.product(*a, *b, sized),
             Math::Div([a, b]) if latex => (
                 format!("\\frac{{{}}}{{{}}}", self.go(*a).0, self.go(*b).0),
                 ATOM,
             ),
-            Math::Div([a, b]) => (format!("{}/{}", self.at(*a, PROD), self.at(*b, NEG)), PROD),
+            Math::Div([a, b]) => (
+                format!("{}/{}", self.with(sized).at(*a, PROD), self.at(*b, NEG)),
+                PROD,
+            ),
             Math::Pow([a, k]) | Math::EPow([a, k]) => {
                 let elementwise = matches!(self.expr[id], Math::EPow(_));
                 let base = self.at(*a, POST);
@@ -249,7 +345,7 @@ impl<'a> Printer<'a> {
                     Notation::Unicode => "ᵀ",
                     Notation::Latex => "^\\top",
                 };
-                (format!("{}{sup}", self.at(*a, POST)), POST)
+                (format!("{}{sup}", self.with(sized).at(*a, POST)), POST)
             }
             // Every operation has an entry; an unknown function prints as its name.
             node => (node.to_string(), ATOM),
@@ -292,16 +388,17 @@ impl<'a> Printer<'a> {
         (false, self.at(id, SUM + 1))
     }
 
-    fn sum(&self, id: Id) -> (String, u8) {
+    fn sum(&self, id: Id, sized: bool) -> (String, u8) {
         let mut ts = Vec::new();
         self.terms(id, &mut ts);
+        let sized = sized || ts.iter().any(|t| self.fixes_size(*t));
         // Lead with a positive term where there is one: `a − b`, not `−b + a`.
-        if let Some(i) = ts.iter().position(|t| !self.unsigned(*t).0) {
+        if let Some(i) = ts.iter().position(|t| !self.with(sized).unsigned(*t).0) {
             ts[..=i].rotate_right(1);
         }
         let mut s = String::new();
         for (i, t) in ts.iter().enumerate() {
-            let (neg, text) = self.unsigned(*t);
+            let (neg, text) = self.with(sized).unsigned(*t);
             match (i, neg) {
                 (0, false) => s.push_str(&text),
                 (0, true) => s.push_str(&format!("{}{text}", self.minus())),
@@ -318,8 +415,13 @@ impl<'a> Printer<'a> {
         if self.notation == Notation::Ascii {
             return self.at(id, if right { NEG } else { PROD });
         }
-        let (s, l) = self.go(id);
-        let nested = matches!(self.expr[id], Math::Mul(_)) && (self.name)(id).is_none();
+        let (s, mut l) = self.go(id);
+        let unnamed = (self.name)(id).is_none();
+        let nested = matches!(self.expr[id], Math::Mul(_)) && unnamed;
+        // Juxtaposition is associative: `−2b` leads a product as a sign would.
+        if l == PROD && unnamed && matches!(self.expr[id], Math::Neg(_)) {
+            l = NEG;
+        }
         if nested && !self.show_order || l > NEG || (l == NEG && !right) {
             s
         } else {
@@ -327,9 +429,14 @@ impl<'a> Printer<'a> {
         }
     }
 
-    fn product(&self, a: Id, b: Id) -> (String, u8) {
-        let l = self.factor(a, false);
-        (self.join(&l, (self.scalar)(a), b), PROD)
+    fn product(&self, a: Id, b: Id, sized: bool) -> (String, u8) {
+        let (sa, sb) = match ((self.scalar)(a), (self.scalar)(b)) {
+            (true, _) => (false, sized),
+            (_, true) => (sized, false),
+            _ => (sized || self.fixes_size(b), sized || self.fixes_size(a)),
+        };
+        let l = self.with(sa).factor(a, false);
+        (self.with(sb).join(&l, (self.scalar)(a), b), PROD)
     }
 
     /// `l` times node `b`: `l*b` in ASCII, juxtaposed otherwise, with a space or a dot
@@ -344,14 +451,16 @@ impl<'a> Printer<'a> {
         let last = l.chars().last().unwrap_or(' ');
         let first = r.chars().next().unwrap_or(' ');
         let number = l.chars().all(|c| c.is_ascii_digit() || c == '.');
-        let sep = if last.is_ascii_digit() && first.is_ascii_digit() {
+        // Two numbers side by side read as one (`2½` is 2.5): a dot between them.
+        let numeric = |c: char| c.is_ascii_digit() || vulgar_char(c);
+        let sep = if numeric(last) && numeric(first) {
             "·"
         } else if (last.is_ascii_digit() && !number && first.is_alphanumeric())
             || (last.is_alphanumeric() && first.is_ascii_digit())
             || (l_scalar
                 && !number
                 && !(self.scalar)(b)
-                && l.chars().count() > 1
+                && l.chars().nth(1).is_some()
                 && first != '('
                 && last != ')')
         {
@@ -361,6 +470,11 @@ impl<'a> Printer<'a> {
         };
         format!("{l}{sep}{r}")
     }
+}
+
+/// Whether `c` is one of the fraction characters of [`vulgar`].
+fn vulgar_char(c: char) -> bool {
+    "½⅓⅔¼¾⅕⅙⅛".contains(c)
 }
 
 /// The Unicode character of a common fraction (½, ⅓, ¼, ...), as a textbook writes it.

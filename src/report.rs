@@ -106,6 +106,10 @@ pub struct Report {
     /// Each Hessian in the ASCII form.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hessian_expression: Option<Named<String>>,
+    /// The outcome of `--check`: `{"ok", "points", "variables": {x: {"ok",
+    /// "vs_finite_differences", "vs_unsimplified"}}}` (the worst relative errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<serde_json::Value>,
     /// Remarks on the run (a simplifier limit, a refused simplification); the command line prints
     /// them on standard error.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -171,6 +175,22 @@ impl Report {
         }
         self.hessian_expression = Some(exprs);
         Ok(())
+    }
+
+    /// Adds the outcome of a check.
+    pub fn add_check(&mut self, report: &crate::check::Report) {
+        let mut vars = serde_json::Map::new();
+        for v in &report.vars {
+            vars.insert(
+                v.var.clone(),
+                serde_json::json!({"ok": v.ok, "vs_finite_differences": v.fd, "vs_unsimplified": v.raw}),
+            );
+        }
+        self.check = Some(serde_json::json!({
+            "ok": report.ok,
+            "points": report.points,
+            "variables": vars,
+        }));
     }
 
     /// The report as pretty-printed JSON, ending with a newline.

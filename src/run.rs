@@ -26,6 +26,9 @@ fn notation(f: Format) -> Notation {
     }
 }
 
+/// The largest size `--dims` accepts (the FLOP counts stay exact integers).
+const MAX_SIZE: u64 = 1_000_000_000;
+
 fn parse_dims(text: &str) -> Result<HashMap<Symbol, f64>> {
     let mut out = HashMap::new();
     for part in text.split(',').filter(|p| !p.trim().is_empty()) {
@@ -35,13 +38,18 @@ fn parse_dims(text: &str) -> Result<HashMap<Symbol, f64>> {
                 format!("--dims: expected NAME=SIZE, got `{part}`"),
             )
         })?;
-        let n: f64 = v
+        let n: u64 = v
             .trim()
             .parse()
             .ok()
-            .filter(|n: &f64| *n >= 1.0)
-            .ok_or_else(|| Error::new(ErrorKind::Syntax, format!("--dims: `{v}` is not a size")))?;
-        out.insert(Symbol::from(k.trim()), n);
+            .filter(|n: &u64| (1..=MAX_SIZE).contains(n))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Syntax,
+                    format!("--dims: `{v}` is not a size (a whole number from 1 to {MAX_SIZE})"),
+                )
+            })?;
+        out.insert(Symbol::from(k.trim()), n as f64);
     }
     Ok(out)
 }
@@ -110,13 +118,24 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
         opts.cost = CostKind::Flops(flops_sizes.clone());
     }
     opts.raw = args.raw;
-    let wrt: Vec<&str> = args.wrt.iter().map(String::as_str).collect();
+    // A variable named twice is derived once.
+    let mut wrt: Vec<&str> = Vec::new();
+    for w in &args.wrt {
+        if !wrt.contains(&w.as_str()) {
+            wrt.push(w);
+        }
+    }
     let grad = matgrad::gradient_with(model, &wrt, &opts)?;
     let mut stderr = String::new();
     let mut code = 0;
     let mut stdout = match args.format {
         Format::Json => {
             let mut report = Report::gradients(&grad, point.as_ref(), args.hessian)?;
+            if args.check {
+                let check = matgrad::check::check(&grad, 3, 7)?;
+                code = if check.ok { 0 } else { 1 };
+                report.add_check(&check);
+            }
             // Notes go to standard error, the rest is the JSON object.
             for n in std::mem::take(&mut report.notes) {
                 stderr += &format!("note: {n}\n");
@@ -140,7 +159,7 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
             s
         }
     };
-    if args.check {
+    if args.check && args.format != Format::Json {
         let report = matgrad::check::check(&grad, 3, 7)?;
         stdout += &report.text;
         if !report.ok {

@@ -125,7 +125,7 @@ pub(super) fn to_exprs(
                     _ => {
                         let mut n = g.node(id).clone();
                         for c in n.children_mut() {
-                            *c = go(g, *c, root, keep, leaves, out, memo);
+                            *c = crate::stack::deep(|| go(g, *c, root, keep, leaves, out, memo));
                         }
                         n
                     }
@@ -213,14 +213,6 @@ pub(super) fn sign_twins(
     equalities
 }
 
-/// An elementwise function of a name, as a network's activation `relu(k)` or `σ(z1)`:
-/// papers name these however short they are.
-fn activation(t: &Tree) -> bool {
-    crate::ops::is_elementwise(&t.op) && t.kids.len() == 1 && t.kids[0].kids.is_empty() && {
-        matches!(t.kids[0].op, crate::ir::Math::Var(_))
-    }
-}
-
 /// Names subexpressions of at least five nodes, and activations of names, that occur
 /// more than once in the results.
 pub(super) fn name_common(
@@ -228,73 +220,199 @@ pub(super) fn name_common(
     taken: &mut HashSet<String>,
     facts: &HashMap<Symbol, Facts>,
 ) {
+    let mut shared = Shared::new(d);
     for _ in 0..8 {
-        // Occurrences in the results and inside the new helpers' definitions (not the user's).
-        let mut count: HashMap<&Tree, usize> = HashMap::new();
-        for t in d.exprs.iter().flatten() {
-            t.visit(&mut |s| *count.entry(s).or_default() += 1);
-        }
-        for def in d.defs.iter().filter(|x| !x.user) {
-            for k in &def.tree.kids {
-                k.visit(&mut |s| *count.entry(s).or_default() += 1);
-            }
-        }
-        let best = count
-            .iter()
-            .filter(|(t, n)| **n >= 2 && (t.size() >= 4 || activation(t)))
-            .max_by(|a, b| a.0.size().cmp(&b.0.size()).then_with(|| b.0.cmp(a.0)))
-            .map(|(t, _)| (*t).clone());
-        let Some(best) = best else { return };
+        let Some(best) = shared.most_repeated() else {
+            break;
+        };
+        let best_tree = Tree::from_expr(&shared.dag, best);
         let mut vars: HashMap<Symbol, Shape> =
             facts.iter().map(|(s, f)| (*s, f.shape.clone())).collect();
         vars.extend(d.defs.iter().map(|x| (x.name, x.shape.clone())));
-        let typed = typed_tree(vars, &best);
-        let Ok(shape) = typed.map(|(g, r)| g.shape(r)) else {
-            return;
+        let Ok(shape) = typed_tree(vars, &best_tree).map(|(g, r)| g.shape(r)) else {
+            break;
         };
         let name = fresh_name(&shape, taken);
         taken.insert(name.to_string());
-        let leaf = Tree::var(name);
-        for t in d.exprs.iter_mut().flatten() {
-            *t = t.replace(&best, &leaf);
-        }
         // The new helper goes right before the first definition that uses it.
-        let mut at = d.defs.len();
-        for (i, def) in d.defs.iter_mut().enumerate().filter(|(_, x)| !x.user) {
-            let replaced = def.tree.replace(&best, &leaf);
-            if replaced != def.tree {
-                at = at.min(i);
-                def.tree = replaced;
-            }
-        }
+        let uses = shared.users(best);
+        let at = shared
+            .defs
+            .iter()
+            .position(|r| r.is_some_and(|r| uses[usize::from(r)]))
+            .unwrap_or(d.defs.len());
+        let body = shared.replace(best, name);
+        shared.defs.insert(at, Some(body));
         d.defs.insert(
             at,
             Definition {
                 name,
-                tree: best,
+                tree: Tree::var(name),
                 user: false,
                 shape,
             },
         );
+    }
+    shared.write_back(d);
+}
+
+/// The results and the new helpers' definitions hash-consed into one DAG: counting
+/// and replacing work on it, linear in its size (on trees, a chain of hundreds of
+/// products made both quadratic).
+struct Shared {
+    dag: RecExpr<Math>,
+    /// The root of each result, in order.
+    exprs: Vec<Id>,
+    /// The root of each definition's body, in order (`None` for the user's).
+    defs: Vec<Option<Id>>,
+}
+
+impl Shared {
+    fn new(d: &Derivation) -> Shared {
+        let mut dag = RecExpr::default();
+        let mut memo = HashMap::new();
+        let exprs = d
+            .exprs
+            .iter()
+            .flatten()
+            .map(|t| t.add_to(&mut dag, &mut memo))
+            .collect();
+        let defs = d
+            .defs
+            .iter()
+            .map(|x| (!x.user).then(|| x.tree.add_to(&mut dag, &mut memo)))
+            .collect();
+        Shared { dag, exprs, defs }
+    }
+
+    /// The trees back into the derivation.
+    fn write_back(&self, d: &mut Derivation) {
+        let mut roots = self.exprs.iter();
+        for t in d.exprs.iter_mut().flatten() {
+            if let Some(&r) = roots.next() {
+                *t = Tree::from_expr(&self.dag, r);
+            }
+        }
+        for (def, r) in d.defs.iter_mut().zip(&self.defs) {
+            if let Some(r) = r {
+                def.tree = Tree::from_expr(&self.dag, *r);
+            }
+        }
+    }
+
+    /// The largest subexpression (of at least four nodes, or an activation of a
+    /// name) that occurs at least twice in the results and the new helpers'
+    /// definitions (a definition's whole body does not count); among equals, the
+    /// first in the order of trees.
+    fn most_repeated(&self) -> Option<Id> {
+        let nodes = self.dag.as_ref();
+        // Occurrences when every tree is written out: each root once, each child as
+        // often as its parents (children come before their parents in the DAG).
+        let mut occ = vec![0usize; nodes.len()];
+        for r in &self.exprs {
+            occ[usize::from(*r)] += 1;
+        }
+        for r in self.defs.iter().flatten() {
+            for k in nodes[usize::from(*r)].children() {
+                occ[usize::from(*k)] += 1;
+            }
+        }
+        for i in (0..nodes.len()).rev() {
+            // A definition's body is not counted itself (unless it occurs elsewhere),
+            // its children were, above.
+            for c in nodes[i].children() {
+                occ[usize::from(*c)] = occ[usize::from(*c)].saturating_add(occ[i]);
+            }
+        }
+        let mut size = vec![0usize; nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            let own = usize::from(!matches!(n, Math::Dim(_)));
+            size[i] = n
+                .children()
+                .iter()
+                .fold(own, |s, c| s.saturating_add(size[usize::from(*c)]));
+        }
+        // An elementwise function of a name, as a network's activation `relu(k)` or
+        // `σ(z1)`: papers name these however short they are.
+        let activation = |n: &Math| {
+            crate::ops::is_elementwise(n)
+                && n.children().len() == 1
+                && matches!(nodes[usize::from(n.children()[0])], Math::Var(_))
+        };
+        let candidates =
+            (0..nodes.len()).filter(|&i| occ[i] >= 2 && (size[i] >= 4 || activation(&nodes[i])));
+        let top = candidates.clone().map(|i| size[i]).max()?;
+        let best = candidates
+            .filter(|&i| size[i] == top)
+            .map(|i| (Tree::from_expr(&self.dag, Id::from(i)), i))
+            .min()?
+            .1;
+        Some(Id::from(best))
+    }
+
+    /// Which nodes contain `best` (itself included).
+    fn users(&self, best: Id) -> Vec<bool> {
+        let nodes = self.dag.as_ref();
+        let mut uses = vec![false; nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            uses[i] = Id::from(i) == best || n.children().iter().any(|c| uses[usize::from(*c)]);
+        }
+        uses
+    }
+
+    /// Replaces every occurrence of `best` by the symbol `name` (in a new DAG) and
+    /// returns the root of `best`'s own body there.
+    fn replace(&mut self, best: Id, name: Symbol) -> Id {
+        let mut dag = RecExpr::default();
+        let mut memo = HashMap::new();
+        let mut map: Vec<Id> = Vec::with_capacity(self.dag.as_ref().len());
+        let mut body = None;
+        for (i, n) in self.dag.as_ref().iter().enumerate() {
+            let node = n.clone().map_children(|c| map[usize::from(c)]);
+            let add = |node: Math, dag: &mut RecExpr<Math>, memo: &mut HashMap<Math, Id>| {
+                *memo.entry(node.clone()).or_insert_with(|| dag.add(node))
+            };
+            if Id::from(i) == best {
+                body = Some(add(node, &mut dag, &mut memo));
+                map.push(add(Math::Var(name), &mut dag, &mut memo));
+            } else {
+                map.push(add(node, &mut dag, &mut memo));
+            }
+        }
+        for r in &mut self.exprs {
+            *r = map[usize::from(*r)];
+        }
+        for r in self.defs.iter_mut().flatten() {
+            *r = map[usize::from(*r)];
+        }
+        self.dag = dag;
+        body.unwrap_or(best)
     }
 }
 
 /// Puts back inline the helpers (not the user's names) used at most once, and drops unused ones.
 pub(super) fn inline_single_use(d: &mut Derivation) {
     loop {
-        let uses = |s: Symbol, d: &Derivation| -> usize {
-            d.exprs
-                .iter()
-                .flatten()
-                .map(|t| t.count_var(s))
-                .sum::<usize>()
-                + d.defs.iter().map(|x| x.tree.count_var(s)).sum::<usize>()
-        };
+        // Every symbol's uses, counted in one walk over the trees.
+        let mut count: HashMap<Symbol, usize> = HashMap::new();
+        let trees = d
+            .exprs
+            .iter()
+            .flatten()
+            .chain(d.defs.iter().map(|x| &x.tree));
+        for t in trees {
+            t.visit(&mut |s| {
+                if let Math::Var(v) = &s.op {
+                    *count.entry(*v).or_default() += 1;
+                }
+            });
+        }
+        let uses = |s: Symbol| count.get(&s).copied().unwrap_or(0);
         let pick = d
             .defs
             .iter()
-            .position(|x| !x.user && uses(x.name, d) <= 1)
-            .or_else(|| d.defs.iter().position(|x| x.user && uses(x.name, d) == 0));
+            .position(|x| !x.user && uses(x.name) <= 1)
+            .or_else(|| d.defs.iter().position(|x| x.user && uses(x.name) == 0));
         let Some(i) = pick else { return };
         let def = d.defs.remove(i);
         let map = HashMap::from([(def.name, def.tree.clone())]);

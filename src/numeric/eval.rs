@@ -123,7 +123,9 @@ pub fn evaluate_node(
             let n = point.size(&d).ok_or_else(|| {
                 Error::new(
                     ErrorKind::Point,
-                    format!("the point does not fix the dimension {d}"),
+                    format!(
+                        "the point does not fix the size of the identity `I` ({d}×{d}): no input around it has that dimension; write `I(n)` with a declared dimension"
+                    ),
                 )
             })?;
             Ok(Value::identity(n, n))

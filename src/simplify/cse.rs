@@ -19,6 +19,10 @@ pub struct Tree {
 impl Tree {
     /// The tree of node `root` of `expr`.
     pub fn from_expr(expr: &RecExpr<Math>, root: Id) -> Tree {
+        crate::stack::deep(|| Self::from_expr_deep(expr, root))
+    }
+
+    fn from_expr_deep(expr: &RecExpr<Math>, root: Id) -> Tree {
         let node = &expr[root];
         Tree {
             // The operation's child ids index `expr`; zero them so that equal trees compare equal.
@@ -60,7 +64,12 @@ impl Tree {
         out
     }
 
-    fn add_to(&self, out: &mut RecExpr<Math>, memo: &mut HashMap<Math, Id>) -> Id {
+    /// Adds the tree to a hash-consed expression (equal subtrees get one id).
+    pub fn add_to(&self, out: &mut RecExpr<Math>, memo: &mut HashMap<Math, Id>) -> Id {
+        crate::stack::deep(|| self.add_to_deep(out, memo))
+    }
+
+    fn add_to_deep(&self, out: &mut RecExpr<Math>, memo: &mut HashMap<Math, Id>) -> Id {
         let mut node = self.op.clone();
         let ids: Vec<Id> = self.kids.iter().map(|k| k.add_to(out, memo)).collect();
         for (c, id) in node.children_mut().iter_mut().zip(ids) {
@@ -82,6 +91,10 @@ impl Tree {
 
     /// Replaces every occurrence of `from` by `to`.
     pub fn replace(&self, from: &Tree, to: &Tree) -> Tree {
+        crate::stack::deep(|| self.replace_deep(from, to))
+    }
+
+    fn replace_deep(&self, from: &Tree, to: &Tree) -> Tree {
         if self == from {
             return to.clone();
         }
@@ -93,6 +106,10 @@ impl Tree {
 
     /// Replaces the leaf symbols found in `map`.
     pub fn substitute(&self, map: &HashMap<Symbol, Tree>) -> Tree {
+        crate::stack::deep(|| self.substitute_deep(map))
+    }
+
+    fn substitute_deep(&self, map: &HashMap<Symbol, Tree>) -> Tree {
         if let Math::Var(s) = &self.op
             && let Some(t) = map.get(s)
         {
@@ -112,9 +129,11 @@ impl Tree {
 
     /// Every subtree, with multiplicity.
     pub fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a Tree)) {
-        f(self);
-        for k in &self.kids {
-            k.visit(f);
-        }
+        crate::stack::deep(|| {
+            f(self);
+            for k in &self.kids {
+                k.visit(f);
+            }
+        })
     }
 }

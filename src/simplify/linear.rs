@@ -18,6 +18,24 @@ use crate::rational::Rational;
 /// Terms a combination may have before a product of sums is left unexpanded.
 const MAX_TERMS: usize = 24;
 
+/// The largest expression (counted as a tree, shared parts as often as they occur)
+/// the pass expands: it works on trees, so its time grows with the tree's size, and
+/// a result that large (a chain of hundreds of products) has no cancelling terms that
+/// a person would look for.
+const MAX_TREE: usize = 4_000;
+
+/// The size of the tree that `expr` writes out (saturating).
+fn tree_size(expr: &RecExpr<Math>) -> usize {
+    let mut size = vec![0usize; expr.as_ref().len()];
+    for (i, n) in expr.as_ref().iter().enumerate() {
+        size[i] = n
+            .children()
+            .iter()
+            .fold(1usize, |s, c| s.saturating_add(size[usize::from(*c)]));
+    }
+    size.last().copied().unwrap_or(0)
+}
+
 /// A product term: scalar factors (in a canonical order) times matrix factors (in order).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Term {
@@ -75,6 +93,9 @@ pub fn expand(
     shapes: &HashMap<Symbol, Shape>,
     symmetric: &HashSet<Symbol>,
 ) -> Option<RecExpr<Math>> {
+    if tree_size(expr) > MAX_TREE {
+        return None;
+    }
     let mut g = crate::ops::graph(shapes.clone());
     let root = g
         .import(expr, Id::from(expr.as_ref().len().checked_sub(1)?))
@@ -114,6 +135,10 @@ impl Pass<'_> {
     /// The combination of `id`; the terms of a 1×1 value have scalar factors only (a
     /// product xᵀy is one scalar factor, never matrix factors another product could split).
     fn comb(&self, id: Id) -> Comb {
+        crate::stack::deep(|| self.comb_deep(id))
+    }
+
+    fn comb_deep(&self, id: Id) -> Comb {
         let comb = self.comb_of(id);
         if !self.g.shape(id).is_scalar() {
             return comb;

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod cost;
 pub mod cse;
+pub mod extract;
 pub mod facts;
 pub mod linear;
 pub mod mono;
@@ -13,13 +14,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use egg::{
-    BackoffScheduler, Extractor, Id, Language, RecExpr, Rewrite, Runner, StopReason, Symbol,
-};
+use egg::{BackoffScheduler, Id, Language, RecExpr, Rewrite, Runner, StopReason, Symbol};
 
 use crate::error::Result;
 use crate::ir::{Math, Shape};
 pub use analysis::{Facts, MathAnalysis, MathEGraph, Props};
+use extract::Extractor;
 use rules::{Phase, RuleSpec};
 
 /// Which closed form to extract.
@@ -130,17 +130,16 @@ static RULES: LazyLock<std::result::Result<RuleSet, crate::error::Error>> = Lazy
 
 const CONVERGED: &str = "converged";
 
-/// The best form of each root with its cost (the `total` for compact forms).
-fn extract(eg: &MathEGraph, roots: &[Id], cost: &CostKind) -> Vec<(f64, RecExpr<Math>)> {
+/// The best form of each root with its cost (the `total` for compact forms); `None`
+/// for a root without a term of known cost (which extraction from added expressions
+/// never leaves).
+fn extract(eg: &MathEGraph, roots: &[Id], cost: &CostKind) -> Vec<Option<(f64, RecExpr<Math>)>> {
     match cost {
         CostKind::Compact => {
             let ex = Extractor::new(eg, cost::Compact { egraph: eg });
             roots
                 .iter()
-                .map(|r| {
-                    let (c, e) = ex.find_best(*r);
-                    (c.total, e)
-                })
+                .map(|r| ex.find_best(*r).map(|(c, e)| (c.total, e)))
                 .collect()
         }
         CostKind::Flops(sizes) => {
@@ -157,6 +156,31 @@ fn extract(eg: &MathEGraph, roots: &[Id], cost: &CostKind) -> Vec<(f64, RecExpr<
     }
 }
 
+/// The cost of the best form of each root (infinite for a root without one).
+fn best_costs(eg: &MathEGraph, roots: &[Id], cost: &CostKind) -> Vec<f64> {
+    match cost {
+        CostKind::Compact => {
+            let ex = Extractor::costs_only(eg, cost::Compact { egraph: eg });
+            roots
+                .iter()
+                .map(|r| ex.cost(*r).map_or(f64::INFINITY, |c| c.total))
+                .collect()
+        }
+        CostKind::Flops(sizes) => {
+            let flops = cost::Flops {
+                egraph: eg,
+                sizes,
+                default: 10.0,
+            };
+            let ex = Extractor::costs_only(eg, flops);
+            roots
+                .iter()
+                .map(|r| ex.cost(*r).unwrap_or(f64::INFINITY))
+                .collect()
+        }
+    }
+}
+
 /// A runner hook that stops once no root's best cost has improved for `patience`
 /// iterations: the rules that keep firing then only add equivalent forms.
 fn converged_hook(
@@ -166,10 +190,7 @@ fn converged_hook(
     let mut best: Vec<f64> = Vec::new();
     let mut stale = 0;
     move |runner| {
-        let now: Vec<f64> = extract(&runner.egraph, &runner.roots, &cost)
-            .into_iter()
-            .map(|(c, _)| c)
-            .collect();
+        let now = best_costs(&runner.egraph, &runner.roots, &cost);
         let improved =
             best.len() != now.len() || now.iter().zip(&best).any(|(n, b)| *n < *b - 1e-9);
         if improved {
@@ -278,7 +299,11 @@ fn run(
         Some(r) => Some(format!("{r:?}")),
     };
     let eg = &runner.egraph;
-    let out = extract(eg, &runner.roots, cost);
+    let out = extract(eg, &runner.roots, cost)
+        .into_iter()
+        .zip(exprs)
+        .map(|(best, e)| best.unwrap_or_else(|| (f64::INFINITY, e.clone())))
+        .collect();
     let mut refused = eg.analysis.refused.clone();
     refused.sort();
     refused.dedup();

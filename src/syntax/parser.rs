@@ -75,6 +75,13 @@ fn depth(e: &Expr) -> usize {
             ExprKind::Neg(a) | ExprKind::Transpose(a) | ExprKind::Inverse(a) => {
                 stack.push((a, d + 1))
             }
+            // A chain of sums (`a + b - c + ...`) counts as one level: the passes read
+            // long sums term by term.
+            ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) => {
+                let chain = matches!(&a.kind, ExprKind::Binary(o, ..) if *o == *op || matches!(o, BinOp::Add | BinOp::Sub));
+                stack.push((a, if chain { d } else { d + 1 }));
+                stack.push((b, d + 1));
+            }
             ExprKind::Binary(_, a, b) => {
                 stack.push((a, d + 1));
                 stack.push((b, d + 1));
@@ -156,6 +163,9 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Error {
     let what = match found {
         None => "unexpected end of input".to_string(),
         Some('\n') | Some('\r') => "unexpected end of line".to_string(),
+        Some(c) if c.is_control() || c.is_whitespace() => {
+            format!("unexpected character U+{:04X}", c as u32)
+        }
         Some(c) => format!("unexpected `{c}`"),
     };
     let end = pos + found.map_or(0, |c| c.len_utf8());
@@ -167,7 +177,7 @@ fn describe(rules: &[Rule]) -> String {
     let mut words: Vec<&str> = rules
         .iter()
         .map(|r| match r {
-            Rule::expr | Rule::number | Rule::name | Rule::call => "an expression",
+            Rule::expr | Rule::number | Rule::name | Rule::call | Rule::paren => "an expression",
             Rule::add
             | Rule::sub
             | Rule::mul
@@ -228,23 +238,45 @@ fn decl(pair: Pair<Rule>) -> Result<Stmt> {
                     Structure::Symmetric
                 }
             }
-            Rule::dim => dims.push(dim(part)?),
+            Rule::dim => {
+                let text = part.as_str();
+                if text != "scalar" && strsim::levenshtein(&text.to_lowercase(), "scalar") <= 1 {
+                    return Err(Error::at(
+                        ErrorKind::Declaration,
+                        span_of(&part),
+                        format!("unknown type `{text}`"),
+                    )
+                    .with_label("did you mean `scalar`?"));
+                }
+                dims.push(dim(part)?)
+            }
             _ => {}
         }
     }
-    let ty = match (scalar, dims.len()) {
-        (true, _) => TypeSpec::Scalar,
-        (false, 1) if structure == Structure::General => TypeSpec::Vector(dims.remove(0)),
-        (false, 1) => TypeSpec::Matrix(structure, dims[0].clone(), dims[0].clone()),
-        (false, 2) => TypeSpec::Matrix(structure, dims[0].clone(), dims[1].clone()),
-        _ => {
-            return Err(Error::at(
-                ErrorKind::Syntax,
+    let ty =
+        match (scalar, dims.len()) {
+            (true, _) => TypeSpec::Scalar,
+            (false, 1) if structure == Structure::General => TypeSpec::Vector(dims.remove(0)),
+            (false, 1) => {
+                return Err(Error::at(
+                ErrorKind::Declaration,
                 span,
-                "malformed type in declaration",
-            ));
-        }
-    };
+                "a symmetric or positive definite input is a square matrix: give both dimensions",
+            )
+            .with_label(format!(
+                "write `{} n x n`",
+                if structure == Structure::Spd { "spd" } else { "sym" }
+            )));
+            }
+            (false, 2) => TypeSpec::Matrix(structure, dims[0].clone(), dims[1].clone()),
+            _ => {
+                return Err(Error::at(
+                    ErrorKind::Syntax,
+                    span,
+                    "malformed type in declaration",
+                ));
+            }
+        };
     Ok(Stmt::Decl { names, ty, span })
 }
 
@@ -330,23 +362,68 @@ fn pratt(pairs: Pairs<Rule>) -> Result<Expr> {
         .parse(pairs)
 }
 
+/// A number literal: exact where it fits (at most 30 digits, exponent within ±30),
+/// else its digits times a power of ten (`1e308` is `1*10^308`), where finite.
+fn number(text: &str, span: std::ops::Range<usize>) -> Result<Expr> {
+    let leaf = |kind| Expr {
+        kind,
+        span: span.clone(),
+    };
+    if let Some(value) = Rational::parse_decimal(text) {
+        return Ok(leaf(ExprKind::Num(value)));
+    }
+    let bad = |why: &str, label: &str| {
+        Err(Error::at(
+            ErrorKind::BadNumber,
+            span.clone(),
+            format!("the number {text} {why}"),
+        )
+        .with_label(label.to_string()))
+    };
+    let value: f64 = text.parse().unwrap_or(f64::NAN);
+    if !value.is_finite() {
+        return bad(
+            "is too large for a floating-point number",
+            "numbers must stay below 1.8e308",
+        );
+    }
+    let lower = text.to_ascii_lowercase();
+    let (mantissa, exp) = lower.split_once('e').unwrap_or((lower.as_str(), "0"));
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{int_part}{frac_part}");
+    let digits = digits.trim_start_matches('0');
+    let exp = exp.parse::<i64>().ok().map(|e| e - frac_part.len() as i64);
+    let (Some(m), Some(exp)) = (
+        Rational::parse_decimal(if digits.is_empty() { "0" } else { digits }),
+        exp,
+    ) else {
+        return bad("has too many digits", "use at most 30 significant digits");
+    };
+    if m == Rational::ZERO || value == 0.0 {
+        return Ok(leaf(ExprKind::Num(Rational::ZERO)));
+    }
+    let power = Expr {
+        kind: ExprKind::Binary(
+            BinOp::Pow,
+            Box::new(leaf(ExprKind::Num(Rational::int(10)))),
+            Box::new(leaf(ExprKind::Num(Rational::int(exp)))),
+        ),
+        span: span.clone(),
+    };
+    Ok(Expr {
+        kind: ExprKind::Binary(
+            BinOp::Mul,
+            Box::new(leaf(ExprKind::Num(m))),
+            Box::new(power),
+        ),
+        span,
+    })
+}
+
 fn primary(pair: Pair<Rule>) -> Result<Expr> {
     let span = span_of(&pair);
     match pair.as_rule() {
-        Rule::number => {
-            let value = Rational::parse_decimal(pair.as_str()).ok_or_else(|| {
-                Error::at(
-                    ErrorKind::BadNumber,
-                    span.clone(),
-                    format!("the number {} cannot be represented exactly", pair.as_str()),
-                )
-                .with_label("use at most 30 digits and an exponent within ±30")
-            })?;
-            Ok(Expr {
-                kind: ExprKind::Num(value),
-                span,
-            })
-        }
+        Rule::number => number(pair.as_str(), span),
         Rule::name => Ok(Expr {
             kind: ExprKind::Name(pair.as_str().to_string()),
             span,
@@ -362,9 +439,13 @@ fn primary(pair: Pair<Rule>) -> Result<Expr> {
                 span,
             })
         }
-        Rule::expr => {
+        Rule::paren => {
             // A parenthesised expression: keep the parentheses in the span for messages.
-            let mut e = expr(pair)?;
+            let inner = pair
+                .into_inner()
+                .next()
+                .ok_or_else(|| Error::at(ErrorKind::Syntax, span.clone(), "empty parentheses"))?;
+            let mut e = expr(inner)?;
             e.span = span;
             Ok(e)
         }

@@ -90,19 +90,20 @@ pub fn lower(
         let mut names: Vec<&String> = data.keys().collect();
         names.sort();
         for name in names {
-            if !l.index.contains_key(name) {
+            if !l.index.contains_key(name) && name != "I" {
+                // The value fixes the kind (scalar, vector, matrix) and its sizes,
+                // which may meet a declared name: `X : n x n` with a 2×2 value of `R`
+                // in `X .* R` (the point is checked against the sizes afterwards).
                 let d = data[name];
-                let ty = match (d.rows, d.cols) {
-                    (1, 1) => TypeSpec::Scalar,
-                    (r, 1) => TypeSpec::Vector(DimSpec::Fixed(r as u64)),
-                    (r, c) => TypeSpec::Matrix(
-                        Structure::General,
-                        DimSpec::Fixed(r as u64),
-                        DimSpec::Fixed(c as u64),
-                    ),
+                let mut size = |k: usize| match k {
+                    1 => l.u.one(),
+                    k => l.u.fixed(DimVal::Data(k as u64)),
                 };
-                l.declare(name, 0..0, &ty)?;
-                l.inputs[l.index[name]].0.declared = false;
+                let shape = Sh {
+                    rows: size(d.rows),
+                    cols: size(d.cols),
+                };
+                l.add_input(name, 0..0, shape, Structure::General, false);
             }
         }
     }
@@ -296,6 +297,15 @@ impl Lowerer<'_> {
             ));
         }
         let id = self.expr(e)?;
+        // A use of the name inside its own definition made it an (undeclared) input.
+        if let Some(&i) = self.index.get(name) {
+            return Err(Error::at(
+                ErrorKind::Declaration,
+                self.inputs[i].0.span.clone(),
+                format!("`{name}` is defined in terms of itself"),
+            )
+            .with_label(format!("`{name}` is used in its own definition")));
+        }
         self.defs.push((name.to_string(), id));
         self.def_index.insert(name.to_string(), (id, span));
         Ok(id)
@@ -364,6 +374,10 @@ impl Lowerer<'_> {
     }
 
     fn expr(&mut self, e: &Expr) -> Result<usize> {
+        crate::stack::deep(|| self.expr_deep(e))
+    }
+
+    fn expr_deep(&mut self, e: &Expr) -> Result<usize> {
         match &e.kind {
             ExprKind::Num(r) => {
                 let one = self.u.one();
@@ -395,6 +409,14 @@ impl Lowerer<'_> {
     }
 
     fn binary(&mut self, op: BinOp, x: &Expr, y: &Expr, e: &Expr) -> Result<usize> {
+        if matches!(op, BinOp::Div | BinOp::EDiv)
+            && matches!(&y.kind, ExprKind::Num(r) if *r == crate::rational::Rational::ZERO)
+        {
+            return Err(
+                Error::at(ErrorKind::Domain, y.span.clone(), "division by zero")
+                    .with_label("this divisor is 0"),
+            );
+        }
         let a = self.expr(x)?;
         let b = self.expr(y)?;
         let (ia, ib) = (Self::id(a), Self::id(b));
@@ -414,7 +436,41 @@ impl Lowerer<'_> {
         self.op(node, &[a, b], e, &[x, y])
     }
 
+    /// `I(n)`: the identity of a size given by a dimension name or a number (what the
+    /// ASCII output writes where nothing around an identity fixes its size).
+    fn sized_identity(&mut self, args: &[Expr], e: &Expr) -> Result<usize> {
+        let d = match args {
+            [a] => match &a.kind {
+                ExprKind::Name(n) if self.dim_names.contains_key(n) => {
+                    Some(self.dim(&DimSpec::Named(n.clone())))
+                }
+                ExprKind::Num(r) if r.is_integer() && r.numer() >= 1 => {
+                    let n = u64::try_from(r.numer()).ok();
+                    n.map(|n| self.dim(&DimSpec::Fixed(n)))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(d) = d else {
+            return Err(Error::at(
+                ErrorKind::Arity,
+                e.span.clone(),
+                "`I(...)` takes one dimension: a name declared as a size, or a number",
+            )
+            .with_label("for example `I(n)` or `I(3)`"));
+        };
+        Ok(self.push(
+            Math::Var(Symbol::from("I")),
+            Some(d),
+            Sh { rows: d, cols: d },
+        ))
+    }
+
     fn call(&mut self, f: &str, fspan: &Span, args: &[Expr], e: &Expr) -> Result<usize> {
+        if f == "I" {
+            return self.sized_identity(args, e);
+        }
         let known = f == "diag" || ops::function(f).is_some();
         if !known {
             let label = match suggest(f) {
@@ -548,7 +604,7 @@ impl Lowerer<'_> {
 
     fn resolve(&mut self, d: usize) -> Dim {
         match self.u.value(d) {
-            Some(DimVal::Fixed(n)) => Dim::Fixed(n),
+            Some(DimVal::Fixed(n) | DimVal::Data(n)) => Dim::Fixed(n),
             Some(DimVal::Named(s)) => Dim::Sym(Symbol::from(s)),
             None => Dim::Sym(Symbol::from(self.u.label(d))),
         }
@@ -601,19 +657,6 @@ impl Lowerer<'_> {
 
 /// The closest function name, if one is close.
 fn suggest(f: &str) -> Option<&'static str> {
-    let dist = |a: &str, b: &str| -> usize {
-        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-        let mut prev: Vec<usize> = (0..=b.len()).collect();
-        for i in 1..=a.len() {
-            let mut cur = vec![i; b.len() + 1];
-            for j in 1..=b.len() {
-                let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
-                cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
-            }
-            prev = cur;
-        }
-        prev[b.len()]
-    };
     let lower = f.to_lowercase();
     let alias = match lower.as_str() {
         "trace" => Some("tr"),
@@ -626,7 +669,7 @@ fn suggest(f: &str) -> Option<&'static str> {
     alias.or_else(|| {
         ops::function_names()
             .into_iter()
-            .map(|n| (dist(&lower, n), n))
+            .map(|n| (strsim::levenshtein(&lower, n), n))
             .filter(|(d, n)| *d <= 2 && *d < n.chars().count())
             .min()
             .map(|(_, n)| n)

@@ -9,6 +9,24 @@ pub enum DimVal {
     Fixed(u64),
     /// A symbolic size declared by the user (`n`): rigid, distinct from other names.
     Named(String),
+    /// A size (above 1) that a point's value gives to an undeclared input: it meets
+    /// a declared name (`X : n x n` with `R` 2×2 in `X .* R`; the point is checked
+    /// against the sizes afterwards) or the same number, never 1 or another number.
+    Data(u64),
+}
+
+/// What two known dimensions are together, if they can be equal.
+fn merge(x: DimVal, y: DimVal) -> Option<DimVal> {
+    match (x, y) {
+        (x, y) if x == y => Some(x),
+        (DimVal::Data(a), DimVal::Fixed(b)) | (DimVal::Fixed(b), DimVal::Data(a)) if a == b => {
+            Some(DimVal::Fixed(b))
+        }
+        (DimVal::Data(_), DimVal::Named(s)) | (DimVal::Named(s), DimVal::Data(_)) => {
+            Some(DimVal::Named(s))
+        }
+        _ => None,
+    }
 }
 
 /// Dimension variables with union-find; each class has a display name.
@@ -23,7 +41,7 @@ impl Unifier {
     /// A new variable with a value.
     pub fn fixed(&mut self, v: DimVal) -> usize {
         let label = match &v {
-            DimVal::Fixed(n) => n.to_string(),
+            DimVal::Fixed(n) | DimVal::Data(n) => n.to_string(),
             DimVal::Named(s) => s.clone(),
         };
         self.push(Some(v), label)
@@ -77,8 +95,11 @@ impl DimAlgebra for Unifier {
             return true;
         }
         let merged = match (self.val[ra].clone(), self.val[rb].clone()) {
-            (Some(x), Some(y)) if x != y => return false,
-            (Some(x), _) | (None, Some(x)) => Some(x),
+            (Some(x), Some(y)) => match merge(x, y) {
+                Some(m) => Some(m),
+                None => return false,
+            },
+            (Some(x), None) | (None, Some(x)) => Some(x),
             (None, None) => None,
         };
         // Keep the older class as the root so that its display name survives.
