@@ -75,7 +75,7 @@ impl Default for Limits {
             iterations: 40,
             nodes: 20_000,
             time: Duration::from_secs(5),
-            patience: 4,
+            patience: 3,
             // Half egg's default: the seeds reach their forms from 400 up (at 300 the
             // nonlinear least-squares gradient keeps a scalar 0.5·2), and gplvm-trace
             // takes two thirds of the time it takes at 1000.
@@ -103,6 +103,8 @@ pub struct Stats {
     pub last_applied: Vec<(String, usize)>,
     /// The polish phase (distribution) gave the results that were kept.
     pub polished: bool,
+    /// The polish phase's own run (its iterations, e-nodes and e-classes), when it ran.
+    pub polish: Option<Box<Stats>>,
 }
 
 type Rules = Vec<Rewrite<Math, MathAnalysis>>;
@@ -321,6 +323,7 @@ fn run_on_clock(
         limit,
         refused,
         polished: false,
+        polish: None,
     };
     (out, stats)
 }
@@ -395,7 +398,8 @@ pub fn simplify_with(
         &limits.polish(),
         &rule_set(&[&MAIN, &POLISH])?,
     );
-    stats.refused.extend(polish.refused);
+    stats.refused.extend(polish.refused.iter().cloned());
+    stats.polish = Some(Box::new(polish));
     stats.refused.sort();
     stats.refused.dedup();
     let out = smaller_together(first, second);

@@ -404,6 +404,21 @@ pub struct Guarded {
     conds: Vec<Cond>,
 }
 
+/// The class of a pattern instantiated with `subst`, if every node of it is already
+/// in the e-graph (nothing is added).
+fn lookup_instantiation(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> Option<Id> {
+    let nodes = ast.as_ref();
+    let mut ids: Vec<Id> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let id = match node {
+            ENodeOrVar::Var(v) => eg.find(subst[*v]),
+            ENodeOrVar::ENode(n) => eg.lookup(n.clone().map_children(|c| ids[usize::from(c)]))?,
+        };
+        ids.push(id);
+    }
+    ids.last().copied()
+}
+
 /// The shape of a pattern instantiated with `subst`, without adding it.
 pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> Option<Shape> {
     let mut shapes: Vec<(Option<Shape>, Option<Dim>)> = Vec::with_capacity(ast.as_ref().len());
@@ -448,6 +463,11 @@ impl Applier<Math, MathAnalysis> for Guarded {
         rule: Symbol,
     ) -> Vec<Id> {
         if !self.conds.iter().all(|c| c.holds(eg, subst)) {
+            return Vec::new();
+        }
+        // Most matches of a grown e-graph only restate what it knows: the right side
+        // is already in the class (it then has the class's shape), nothing to do.
+        if lookup_instantiation(&self.rhs, eg, subst).is_some_and(|id| id == eg.find(eclass)) {
             return Vec::new();
         }
         let want = eg[eclass].data.shape.clone();
