@@ -10,7 +10,8 @@ tests/data/seeds.toml that has an answer, each variable is derived by
 
 - SymPy: the problem written with MatrixSymbol (sizes symbolic, as declared or
   as matgrad infers them), differentiated with `.diff`; elementwise functions
-  through `applyfunc`; the time of the `diff` call, median of N runs;
+  through `applyfunc`; the time of the `diff` call from an empty SymPy cache,
+  median of N runs;
 - matgrad: the whole process (`matgrad -f problem --wrt V --at point.json
   --format json`), median of N runs, start-up included.
 
@@ -375,9 +376,11 @@ def close(np, got, want):
     return bool(np.all(np.isfinite(got))) and float(np.max(np.abs(got - want))) <= 1e-5 * scale
 
 
-def median_time(fn, runs):
+def median_time(fn, runs, setup=None):
     times = []
     for _ in range(runs):
+        if setup:
+            setup()
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
@@ -412,7 +415,8 @@ def sympy_answer(sp, np, defs, obj, types, var, point, runs):
     except Exception as e:  # noqa: BLE001 - any SymPy failure is a row of the table
         return False, None, f"not expressible ({type(e).__name__})"
     try:
-        ms = median_time(lambda: f.diff(env[var]), runs)
+        # SymPy caches what it computed: each run starts from an empty cache.
+        ms = median_time(lambda: f.diff(env[var]), runs, setup=sp.core.cache.clear_cache)
         d = f.diff(env[var])
     except Exception as e:  # noqa: BLE001
         return False, None, f"diff fails ({type(e).__name__})"
@@ -429,7 +433,8 @@ def sympy_answer(sp, np, defs, obj, types, var, point, runs):
         got = np.array(sp.Matrix(got).evalf() if hasattr(got, "shape") else [[got.evalf()]], dtype=float)
     except Exception as e:  # noqa: BLE001
         return False, ms, f"unevaluable ({type(e).__name__})"
-    return got, ms, len(str(d))
+    text = str(d)
+    return got, ms, len(text) if text != "0" else "1 (`0`)"
 
 
 def main():
@@ -479,7 +484,7 @@ def main():
             got, sp_ms, sp_size = sympy_answer(sp, np, defs, obj, types, var, npoint, runs)
             sp_ok = isinstance(got, np.ndarray) and close(np, got, want)
             rows.append((f"{pr['name']} ∂{var}", mg_ok, mg_ms, len(mg_text or ""), sp_ok, sp_ms, sp_size))
-    print(f"matgrad {subprocess.run([matgrad, '--version'], capture_output=True, text=True).stdout.split()[-1]}, "
+    print(f"Versions: matgrad {subprocess.run([matgrad, '--version'], capture_output=True, text=True).stdout.split()[-1]}, "
           f"SymPy {sp.__version__}, NumPy {np.__version__}, Python {sys.version.split()[0]}; "
           f"times are medians of {runs} runs (matgrad: whole process)\n")
     print("| problem | matgrad right | matgrad ms | matgrad size | SymPy right | SymPy ms | SymPy size |")

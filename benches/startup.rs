@@ -27,9 +27,16 @@ fn startup(c: &mut Criterion) {
     if std::path::Path::new("/bin/true").exists() {
         group.bench_function("true", |b| b.iter(|| run("/bin/true", &[])));
     }
-    group.bench_function("matgrad --version", |b| b.iter(|| run(matgrad, &["--version"])));
+    group.bench_function("matgrad --version", |b| {
+        b.iter(|| run(matgrad, &["--version"]))
+    });
     group.bench_function("matgrad tr(A*X*B) --wrt X", |b| {
-        b.iter(|| run(matgrad, &["A : p x m; X : m x n; B : n x p; tr(A*X*B)", "--wrt", "X"]))
+        b.iter(|| {
+            run(
+                matgrad,
+                &["A : p x m; X : m x n; B : n x p; tr(A*X*B)", "--wrt", "X"],
+            )
+        })
     });
     group.finish();
 }

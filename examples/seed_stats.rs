@@ -12,7 +12,9 @@ fn main() {
         .unwrap_or(21);
     let text = include_str!("../tests/data/seeds.toml");
     let v: toml::Value = toml::from_str(text).expect("seeds.toml parses");
-    println!("| problem | median ms | main: iterations, e-nodes, e-classes | polish: iterations, e-nodes, e-classes |");
+    println!(
+        "| problem | median ms | main: iterations, e-nodes, e-classes | polish: iterations, e-nodes, e-classes |"
+    );
     println!("|---|---|---|---|");
     for pr in v["problem"].as_array().expect("problems") {
         if pr.get("error").is_some() {
