@@ -13,7 +13,7 @@ pub enum Format {
     Ascii,
     /// LaTeX.
     Latex,
-    /// One JSON object (see CLI.md).
+    /// One JSON object (see docs/cli.md).
     Json,
 }
 

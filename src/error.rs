@@ -84,7 +84,7 @@ impl Error {
         self
     }
 
-    /// The command line's exit status for this error (see CLI.md).
+    /// The command line's exit status for this error (see docs/cli.md).
     pub fn exit_code(&self) -> i32 {
         match self.kind {
             ErrorKind::NotDifferentiable => 3,

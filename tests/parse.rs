@@ -1,4 +1,4 @@
-//! The language: every construct of LANGUAGE.md parses with the right shapes and
+//! The language: every construct of docs/language.md parses with the right shapes and
 //! evaluates; no input string panics; ASCII output reads back to the same tree.
 
 mod common;

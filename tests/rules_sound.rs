@@ -116,7 +116,7 @@ fn check_rule(rule: &RuleSpec, want: usize, rng: &mut Rng) -> Result<usize, Stri
         let Some(lhs) = instantiate(&mut g, &rule.lhs.ast, &dims) else {
             continue;
         };
-        let rhs = instantiate(&mut g, &rule.rhs.ast, &dims).ok_or_else(|| {
+        let rhs = instantiate(&mut g, &rule.rhs, &dims).ok_or_else(|| {
             format!(
                 "{} ({}): the right side is ill-shaped where the left is not ({})",
                 rule.name,

@@ -2,6 +2,7 @@
 //! shapes and facts, a bounded runner and extraction by a cost model.
 
 pub mod analysis;
+pub mod clock;
 pub mod cost;
 pub mod cse;
 pub mod extract;
@@ -19,8 +20,9 @@ use egg::{BackoffScheduler, Id, Language, RecExpr, Rewrite, Runner, StopReason, 
 use crate::error::Result;
 use crate::ir::{Math, Shape};
 pub use analysis::{Facts, MathAnalysis, MathEGraph, Props};
+use clock::EggClock;
 use extract::Extractor;
-use rules::{Phase, RuleSpec};
+use rules::Phase;
 
 /// Which closed form to extract.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -73,7 +75,7 @@ impl Default for Limits {
             iterations: 40,
             nodes: 20_000,
             time: Duration::from_secs(5),
-            patience: 4,
+            patience: 3,
             // Half egg's default: the seeds reach their forms from 400 up (at 300 the
             // nonlinear least-squares gradient keeps a scalar 0.5·2), and gplvm-trace
             // takes two thirds of the time it takes at 1000.
@@ -101,32 +103,33 @@ pub struct Stats {
     pub last_applied: Vec<(String, usize)>,
     /// The polish phase (distribution) gave the results that were kept.
     pub polished: bool,
+    /// The polish phase's own run (its iterations, e-nodes and e-classes), when it ran.
+    pub polish: Option<Box<Stats>>,
 }
 
-struct RuleSet {
-    /// The main search for compact forms.
-    compact: Vec<Rewrite<Math, MathAnalysis>>,
-    /// The main search for the fewest FLOPs (adds the other association of products).
-    flops: Vec<Rewrite<Math, MathAnalysis>>,
-    /// The polish of an extracted result: the compact rules and distribution.
-    polish: Vec<Rewrite<Math, MathAnalysis>>,
-}
+type Rules = Vec<Rewrite<Math, MathAnalysis>>;
+type Compiled = std::result::Result<Rules, crate::error::Error>;
 
-static RULES: LazyLock<std::result::Result<RuleSet, crate::error::Error>> = LazyLock::new(|| {
-    let specs = rules::load_all()?;
-    let of = |phases: &[Phase]| -> Vec<RuleSpec> {
-        specs
-            .iter()
-            .filter(|s| phases.contains(&s.phase))
-            .cloned()
-            .collect()
-    };
-    Ok(RuleSet {
-        compact: rules::rewrites(&of(&[Phase::Main]))?,
-        flops: rules::rewrites(&of(&[Phase::Main, Phase::Flops]))?,
-        polish: rules::rewrites(&of(&[Phase::Main, Phase::Polish]))?,
-    })
-});
+// Each phase's rules are parsed and compiled once per process, on first use: a problem
+// derived for compact forms never reads `rules/flops.rules`, and `facts_of` alone never
+// reads `rules/expand.rules`.
+/// Every search: the topic rules.
+static MAIN: LazyLock<Compiled> = LazyLock::new(|| rules::compile_phase(Phase::Main));
+/// Added to the main search for the fewest FLOPs (the other association of products).
+static FLOPS: LazyLock<Compiled> = LazyLock::new(|| rules::compile_phase(Phase::Flops));
+/// Added in the polish of an extracted result (distribution).
+static POLISH: LazyLock<Compiled> = LazyLock::new(|| rules::compile_phase(Phase::Polish));
+
+/// The rules of these sets, in order.
+fn rule_set(
+    sets: &[&'static LazyLock<Compiled>],
+) -> Result<Vec<&'static Rewrite<Math, MathAnalysis>>> {
+    let mut out = Vec::new();
+    for set in sets {
+        out.extend(set.as_ref().map_err(|e| e.clone())?.iter());
+    }
+    Ok(out)
+}
 
 const CONVERGED: &str = "converged";
 
@@ -266,8 +269,23 @@ fn run(
     equalities: &[(RecExpr<Math>, RecExpr<Math>, &str)],
     cost: &CostKind,
     limits: &Limits,
-    rewrites: &[Rewrite<Math, MathAnalysis>],
+    rewrites: &[&Rewrite<Math, MathAnalysis>],
 ) -> (Vec<(f64, RecExpr<Math>)>, Stats) {
+    let clock = EggClock::new();
+    clock.run(|| run_on_clock(exprs, facts, equalities, cost, limits, rewrites, &clock))
+}
+
+/// [`run`] with egg reading `clock`.
+fn run_on_clock(
+    exprs: &[RecExpr<Math>],
+    facts: &HashMap<Symbol, Facts>,
+    equalities: &[(RecExpr<Math>, RecExpr<Math>, &str)],
+    cost: &CostKind,
+    limits: &Limits,
+    rewrites: &[&Rewrite<Math, MathAnalysis>],
+    clock: &EggClock,
+) -> (Vec<(f64, RecExpr<Math>)>, Stats) {
+    let sync = clock.clone();
     let analysis = MathAnalysis {
         facts: facts.clone(),
         refused: Vec::new(),
@@ -288,11 +306,15 @@ fn run(
                 .with_initial_match_limit(limits.match_limit)
                 .with_ban_length(limits.ban_length),
         )
+        .with_hook(move |_| {
+            sync.sync();
+            Ok(())
+        })
         .with_hook(converged_hook(cost.clone(), limits.patience));
     for e in exprs {
         runner = runner.with_expr(e);
     }
-    let runner = runner.run(rewrites);
+    let runner = runner.run(rewrites.iter().copied());
     let limit = match &runner.stop_reason {
         Some(StopReason::Saturated) | None => None,
         Some(StopReason::Other(r)) if r == CONVERGED => None,
@@ -326,6 +348,7 @@ fn run(
         limit,
         refused,
         polished: false,
+        polish: None,
     };
     (out, stats)
 }
@@ -359,14 +382,15 @@ pub fn simplify_with(
     limits: &Limits,
     extra_rules: Option<&str>,
 ) -> Result<(Vec<RecExpr<Math>>, Stats)> {
-    let set = RULES.as_ref().map_err(|e| e.clone())?;
     let mut main = match cost {
-        CostKind::Compact => set.compact.clone(),
-        CostKind::Flops(_) => set.flops.clone(),
+        CostKind::Compact => rule_set(&[&MAIN])?,
+        CostKind::Flops(_) => rule_set(&[&MAIN, &FLOPS])?,
     };
-    if let Some(text) = extra_rules {
-        main.extend(rules::rewrites(&rules::parse_rules("extra rules", text)?)?);
-    }
+    let extra = match extra_rules {
+        Some(text) => rules::rewrites(&rules::parse_rules("extra rules", text)?)?,
+        None => Vec::new(),
+    };
+    main.extend(extra.iter());
     let main = &main;
     let given: Vec<(RecExpr<Math>, RecExpr<Math>, &str)> = equalities
         .iter()
@@ -397,9 +421,10 @@ pub fn simplify_with(
         &known,
         cost,
         &limits.polish(),
-        &set.polish,
+        &rule_set(&[&MAIN, &POLISH])?,
     );
-    stats.refused.extend(polish.refused);
+    stats.refused.extend(polish.refused.iter().cloned());
+    stats.polish = Some(Box::new(polish));
     stats.refused.sort();
     stats.refused.dedup();
     let out = smaller_together(first, second);
@@ -410,17 +435,25 @@ pub fn simplify_with(
 
 /// The facts the simplifier can prove of an expression (used for helper terms).
 pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<Props> {
-    let set = RULES.as_ref().ok()?;
+    let rules = rule_set(&[&MAIN]).ok()?;
     let analysis = MathAnalysis {
         facts: facts.clone(),
         refused: Vec::new(),
     };
-    let runner = Runner::<Math, MathAnalysis>::new(analysis)
-        .with_iter_limit(8)
-        .with_node_limit(5_000)
-        .with_time_limit(Duration::from_secs(1))
-        .with_expr(expr)
-        .run(&set.compact);
+    let clock = EggClock::new();
+    let sync = clock.clone();
+    let runner = clock.run(|| {
+        Runner::<Math, MathAnalysis>::new(analysis)
+            .with_iter_limit(8)
+            .with_node_limit(5_000)
+            .with_time_limit(Duration::from_secs(1))
+            .with_hook(move |_| {
+                sync.sync();
+                Ok(())
+            })
+            .with_expr(expr)
+            .run(rules.iter().copied())
+    });
     let root = runner.roots[0];
     Some(runner.egraph[root].data.props)
 }

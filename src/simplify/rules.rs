@@ -10,7 +10,9 @@
 //! differs from the matched class (and records the rule), so an ill-typed rule
 //! cannot corrupt the e-graph.
 
-use egg::{Applier, ENodeOrVar, Id, Language, Pattern, PatternAst, Rewrite, Subst, Symbol, Var};
+use egg::{
+    Applier, ENodeOrVar, FromOp, Id, Language, Pattern, PatternAst, Rewrite, Subst, Symbol, Var,
+};
 
 use super::analysis::{MathAnalysis, MathEGraph, union_checked};
 use crate::error::{Error, ErrorKind, Result};
@@ -176,8 +178,8 @@ pub struct RuleSpec {
     pub doc: String,
     /// Left-hand side.
     pub lhs: Pattern<Math>,
-    /// Right-hand side.
-    pub rhs: Pattern<Math>,
+    /// Right-hand side (only instantiated, never searched: not compiled).
+    pub rhs: PatternAst<Math>,
     /// Side conditions.
     pub conds: Vec<Cond>,
     /// `file:line`.
@@ -212,13 +214,72 @@ fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
     }
 }
 
+/// Reads an s-expression pattern such as `(* (T ?b) (T ?a))`, without the
+/// intermediate tree that egg's `FromStr` builds (rules are read at every start).
+pub fn parse_pattern(text: &str) -> std::result::Result<PatternAst<Math>, String> {
+    let mut ast = PatternAst::default();
+    let mut rest = text.trim_start();
+    read_node(&mut rest, &mut ast, 0)?;
+    if !rest.trim().is_empty() {
+        return Err(format!("unexpected `{}` after the pattern", rest.trim()));
+    }
+    Ok(ast)
+}
+
+/// The next atom: up to whitespace or a parenthesis.
+fn atom<'a>(rest: &mut &'a str) -> &'a str {
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .unwrap_or(rest.len());
+    let (a, r) = rest.split_at(end);
+    *rest = r.trim_start();
+    a
+}
+
+fn read_node(
+    rest: &mut &str,
+    ast: &mut PatternAst<Math>,
+    depth: usize,
+) -> std::result::Result<Id, String> {
+    if depth > 64 {
+        return Err("pattern nested too deeply".into());
+    }
+    let node =
+        |op: &str, kids: Vec<Id>| ENodeOrVar::<Math>::from_op(op, kids).map_err(|e| format!("{e}"));
+    if let Some(r) = rest.strip_prefix('(') {
+        *rest = r.trim_start();
+        let op = atom(rest);
+        if op.is_empty() {
+            return Err("expected an operator after `(`".into());
+        }
+        let mut kids = Vec::new();
+        loop {
+            if let Some(r) = rest.strip_prefix(')') {
+                *rest = r.trim_start();
+                break;
+            }
+            if rest.is_empty() {
+                return Err("missing `)`".into());
+            }
+            kids.push(read_node(rest, ast, depth + 1)?);
+        }
+        Ok(ast.add(node(op, kids)?))
+    } else {
+        let a = atom(rest);
+        if a.is_empty() {
+            return Err(format!("expected a pattern, found `{rest}`"));
+        }
+        Ok(ast.add(node(a, Vec::new())?))
+    }
+}
+
 /// Parses one rule file; errors cite `file:line`.
 pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
     let mut out = Vec::new();
     let mut doc: Vec<String> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
-        let origin = format!("{file}:{}", i + 1);
-        let fail = |m: String| Error::new(ErrorKind::Internal, format!("{origin}: {m}"));
+        let origin = || format!("{file}:{}", i + 1);
+        let fail = |m: String| Error::new(ErrorKind::Internal, format!("{}: {m}", origin()));
         let line = raw.trim();
         if line.is_empty() {
             doc.clear();
@@ -244,21 +305,23 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
             ),
             None => (rest, Vec::new()),
         };
-        let lhs: Pattern<Math> = lhs
-            .trim()
-            .parse()
-            .map_err(|e| fail(format!("left side: {e}")))?;
-        let rhs: Pattern<Math> = rhs
-            .trim()
-            .parse()
-            .map_err(|e| fail(format!("right side: {e}")))?;
-        for side in [&lhs, &rhs] {
+        let lhs = Pattern::new(parse_pattern(lhs).map_err(|e| fail(format!("left side: {e}")))?);
+        let rhs = parse_pattern(rhs).map_err(|e| fail(format!("right side: {e}")))?;
+        for side in [&lhs.ast, &rhs] {
             if let Some(f) = unknown_function(side) {
                 return Err(fail(format!("`{f}` is not a primitive")));
             }
         }
         let bound = lhs.vars();
-        for v in rhs.vars().iter().chain(
+        let rhs_vars: Vec<Var> = rhs
+            .as_ref()
+            .iter()
+            .filter_map(|n| match n {
+                ENodeOrVar::Var(v) => Some(*v),
+                ENodeOrVar::ENode(_) => None,
+            })
+            .collect();
+        for v in rhs_vars.iter().chain(
             conds
                 .iter()
                 .flat_map(|c| c.vars())
@@ -281,7 +344,7 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
             lhs,
             rhs,
             conds,
-            origin,
+            origin: origin(),
             phase: Phase::Main,
         });
         doc.clear();
@@ -291,8 +354,8 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
 
 /// A function of a pattern that the registry does not know (a misspelt name would
 /// otherwise parse as a function that never matches).
-fn unknown_function(p: &Pattern<Math>) -> Option<String> {
-    p.ast.as_ref().iter().find_map(|n| match n {
+fn unknown_function(p: &PatternAst<Math>) -> Option<String> {
+    p.as_ref().iter().find_map(|n| match n {
         egg::ENodeOrVar::ENode(node @ Math::Fun(f, _))
             if crate::ops::registry::of(node).is_none() =>
         {
@@ -300,6 +363,18 @@ fn unknown_function(p: &Pattern<Math>) -> Option<String> {
         }
         _ => None,
     })
+}
+
+/// The rewrites of the files of one phase, guarded, in file order (each rule parsed
+/// and compiled once; `load_all` is the checked listing of every file).
+pub fn compile_phase(phase: Phase) -> Result<Vec<Rewrite<Math, MathAnalysis>>> {
+    let mut out = Vec::new();
+    for (file, text, p) in RULE_FILES {
+        if *p == phase {
+            out.extend(into_rewrites(parse_rules(file, text)?)?);
+        }
+    }
+    Ok(out)
 }
 
 /// Every rule of every file.
@@ -327,6 +402,21 @@ pub fn load_all() -> Result<Vec<RuleSpec>> {
 pub struct Guarded {
     rhs: PatternAst<Math>,
     conds: Vec<Cond>,
+}
+
+/// The class of a pattern instantiated with `subst`, if every node of it is already
+/// in the e-graph (nothing is added).
+fn lookup_instantiation(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> Option<Id> {
+    let nodes = ast.as_ref();
+    let mut ids: Vec<Id> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let id = match node {
+            ENodeOrVar::Var(v) => eg.find(subst[*v]),
+            ENodeOrVar::ENode(n) => eg.lookup(n.clone().map_children(|c| ids[usize::from(c)]))?,
+        };
+        ids.push(id);
+    }
+    ids.last().copied()
 }
 
 /// The shape of a pattern instantiated with `subst`, without adding it.
@@ -375,6 +465,11 @@ impl Applier<Math, MathAnalysis> for Guarded {
         if !self.conds.iter().all(|c| c.holds(eg, subst)) {
             return Vec::new();
         }
+        // Most matches of a grown e-graph only restate what it knows: the right side
+        // is already in the class (it then has the class's shape), nothing to do.
+        if lookup_instantiation(&self.rhs, eg, subst).is_some_and(|id| id == eg.find(eclass)) {
+            return Vec::new();
+        }
         let want = eg[eclass].data.shape.clone();
         if pattern_shape(&self.rhs, eg, subst) != want {
             eg.analysis.refused.push(rule.to_string());
@@ -391,15 +486,51 @@ impl Applier<Math, MathAnalysis> for Guarded {
 
 /// The rewrites of a rule set, guarded; refusals are recorded in the e-graph's analysis.
 pub fn rewrites(specs: &[RuleSpec]) -> Result<Vec<Rewrite<Math, MathAnalysis>>> {
+    into_rewrites(specs.to_vec())
+}
+
+fn into_rewrites(specs: Vec<RuleSpec>) -> Result<Vec<Rewrite<Math, MathAnalysis>>> {
     specs
-        .iter()
+        .into_iter()
         .map(|s| {
             let g = Guarded {
-                rhs: s.rhs.ast.clone(),
-                conds: s.conds.clone(),
+                rhs: s.rhs,
+                conds: s.conds,
             };
-            Rewrite::new(s.name.clone(), s.lhs.clone(), g)
+            Rewrite::new(s.name, s.lhs, g)
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("{}: {e}", s.origin)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quick reader gives exactly egg's pattern for every side of every rule.
+    #[test]
+    fn quick_reader_agrees_with_egg() {
+        for (file, text, _) in RULE_FILES {
+            for line in text.lines().map(str::trim) {
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let body = line.split_once(':').map(|(_, b)| b).unwrap_or_default();
+                let (lhs, rest) = body.split_once("=>").unwrap_or_default();
+                let rhs = rest.split_once(" if ").map_or(rest, |(r, _)| r);
+                for side in [lhs, rhs] {
+                    let egg: PatternAst<Math> = side.trim().parse().expect("egg reads it");
+                    let ours = parse_pattern(side).expect("quick reader reads it");
+                    assert_eq!(ours, egg, "{file}: {side}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn quick_reader_rejects_malformed() {
+        for bad in ["", "(", "(* ?a", "()", "(* ?a ?b))", "?a ?b"] {
+            assert!(parse_pattern(bad).is_err(), "{bad:?}");
+        }
+    }
 }

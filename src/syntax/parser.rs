@@ -18,7 +18,7 @@ mod grammar {
 }
 use grammar::{Grammar, Rule};
 
-/// Precedence, loosest first (pest's order): the table of LANGUAGE.md read bottom-up.
+/// Precedence, loosest first (pest's order): the operator table of docs/language.md read bottom-up.
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
         .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))

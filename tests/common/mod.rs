@@ -9,7 +9,7 @@ use matgrad::numeric::sample::{Rng, random_point};
 use matgrad::ops::Value;
 use matgrad::{Gradient, Model, Notation};
 
-/// The seed problems, copied from shared/problems.
+/// The seed problems (tests/data/seeds.toml).
 pub fn seeds() -> Vec<toml::Value> {
     let text = include_str!("../data/seeds.toml");
     let v: toml::Value = toml::from_str(text).expect("seeds.toml parses");
