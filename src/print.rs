@@ -35,6 +35,8 @@ pub struct Printer<'a> {
     scalar: &'a dyn Fn(Id) -> bool,
     /// Keep parentheses of nested products in unicode (to show the evaluation order).
     pub show_order: bool,
+    /// Print the names given by `name` as they are (already in the notation).
+    pub verbatim: bool,
 }
 
 /// A name in the given notation: Greek spelled out becomes a letter in unicode, a command in LaTeX.
@@ -106,6 +108,7 @@ impl<'a> Printer<'a> {
             name,
             scalar,
             show_order: false,
+            verbatim: false,
         }
     }
 
@@ -195,6 +198,9 @@ impl<'a> Printer<'a> {
 
     fn go(&self, id: Id) -> (String, u8) {
         if let Some(n) = (self.name)(id) {
+            if self.verbatim {
+                return (n, ATOM);
+            }
             return (name(&n, self.notation), ATOM);
         }
         let uni = self.notation == Notation::Unicode;
