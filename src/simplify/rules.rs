@@ -369,7 +369,7 @@ impl Applier<Math, MathAnalysis> for Guarded {
         eg: &mut MathEGraph,
         eclass: Id,
         subst: &Subst,
-        _: Option<&PatternAst<Math>>,
+        searcher_ast: Option<&PatternAst<Math>>,
         rule: Symbol,
     ) -> Vec<Id> {
         if !self.conds.iter().all(|c| c.holds(eg, subst)) {
@@ -379,6 +379,13 @@ impl Applier<Math, MathAnalysis> for Guarded {
         if pattern_shape(&self.rhs, eg, subst) != want {
             eg.analysis.refused.push(rule.to_string());
             return Vec::new();
+        }
+        // With explanations on (`--explain`), the union records the rule's name.
+        if let Some(lhs) = searcher_ast
+            && eg.are_explanations_enabled()
+        {
+            let (id, changed) = eg.union_instantiations(lhs, &self.rhs, subst, rule);
+            return if changed { vec![id] } else { Vec::new() };
         }
         let id = eg.add_instantiation(&self.rhs, subst);
         if union_checked(eg, eclass, id, rule.as_str()) {
