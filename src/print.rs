@@ -134,6 +134,22 @@ impl<'a> Printer<'a> {
         if l >= min { s } else { self.paren(&s) }
     }
 
+    /// The base of a superscript: in LaTeX a base that ends in a superscript is
+    /// braced (`{W^\top}^\top`), since TeX refuses a double superscript.
+    fn base(&self, id: Id) -> String {
+        let s = self.at(id, POST);
+        if self.notation == Notation::Latex && (self.name)(id).is_none() {
+            let sup = matches!(
+                self.expr[id],
+                Math::Transpose(_) | Math::Inv(_) | Math::Pow(_) | Math::EPow(_) | Math::Norm2(_)
+            );
+            if sup {
+                return format!("{{{s}}}");
+            }
+        }
+        s
+    }
+
     fn paren(&self, s: &str) -> String {
         if self.notation == Notation::Latex {
             format!("\\left({s}\\right)")
@@ -224,7 +240,7 @@ impl<'a> Printer<'a> {
             Math::Div([a, b]) => (format!("{}/{}", self.at(*a, PROD), self.at(*b, NEG)), PROD),
             Math::Pow([a, k]) | Math::EPow([a, k]) => {
                 let elementwise = matches!(self.expr[id], Math::EPow(_));
-                let base = self.at(*a, POST);
+                let base = self.base(*a);
                 let kr = match &self.expr[*k] {
                     Math::Num(r) => Some(*r),
                     _ => None,
@@ -255,7 +271,7 @@ impl<'a> Printer<'a> {
                     Notation::Unicode => "ᵀ",
                     Notation::Latex => "^\\top",
                 };
-                (format!("{}{sup}", self.at(*a, POST)), POST)
+                (format!("{}{sup}", self.base(*a)), POST)
             }
             // Every operation has an entry; an unknown function prints as its name.
             node => (node.to_string(), ATOM),

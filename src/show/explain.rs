@@ -37,8 +37,10 @@ pub struct Line {
     pub rule: String,
     /// The identity and source (from `rules/`), or what the pass is.
     pub why: String,
-    /// Reorderings folded into this step.
+    /// Silent steps (reorderings, clean-ups) folded into this step, by rule.
     pub reordered: Vec<String>,
+    /// How many times the rule was applied in a row.
+    pub times: usize,
 }
 
 /// The chain of one variable.
@@ -65,10 +67,21 @@ pub struct Explanation {
     shapes: HashMap<Symbol, Shape>,
 }
 
-/// Rules that only reorder (a person skips them).
-fn reordering(rule: &str) -> bool {
-    rule.contains("commute") || rule.contains("assoc") || rule.contains("to-front")
-        || rule.starts_with("scalar-out") || rule.starts_with("add-swap")
+/// Rules a person does without saying: reorderings (commutations, re-associations,
+/// moving scalars and signs) and clean-ups (Aᵀᵀ = A, 1A = A, IA = A, folding numbers).
+fn silent(rule: &str) -> bool {
+    rule.contains("commute")
+        || rule.contains("assoc")
+        || rule.contains("to-front")
+        || rule.starts_with("scalar-out")
+        || rule.starts_with("add-swap")
+        || rule.starts_with("neg-")
+        || rule.starts_with("scale-as-neg")
+        || rule.starts_with("one-times")
+        || rule.starts_with("identity-")
+        || rule == "transpose-involution"
+        || rule == "transpose-symmetric"
+        || rule == "scalar arithmetic"
 }
 
 fn subtree(g: &Graph, root: Id, leaves: &HashMap<Id, Symbol>) -> RecExpr<Math> {
@@ -252,6 +265,7 @@ fn chain(
             rule: String::new(),
             why: String::new(),
             reordered: Vec::new(),
+            times: 1,
         };
         return (vec![first], false);
     }
@@ -271,6 +285,7 @@ fn chain(
                 rule: String::new(),
                 why: String::new(),
                 reordered: Vec::new(),
+                times: 1,
             });
             continue;
         }
@@ -284,13 +299,22 @@ fn chain(
         if text == last_text && !is_last {
             continue;
         }
-        if reordering(&name) && !is_last {
+        if silent(&name) && !is_last {
             if !pending.contains(&name) {
                 pending.push(name);
             }
             continue;
         }
         if text == last_text && lines.len() > 1 {
+            continue;
+        }
+        if let Some(prev) = lines.last_mut()
+            && prev.rule == name
+            && pending.is_empty()
+        {
+            prev.expr = expr;
+            prev.times += 1;
+            last_text = text;
             continue;
         }
         let why = match name.as_str() {
@@ -307,6 +331,7 @@ fn chain(
             rule: name,
             why,
             reordered: std::mem::take(&mut pending),
+            times: 1,
         });
     }
     (lines, true)
@@ -350,9 +375,10 @@ impl Explanation {
                     let re = if l.reordered.is_empty() {
                         String::new()
                     } else {
-                        format!(" (after reordering: {})", l.reordered.join(", "))
+                        format!(" (with {})", l.reordered.join(", "))
                     };
-                    format!("{}{re}: {}", l.rule, l.why)
+                    let times = if l.times > 1 { format!(" ×{}", l.times) } else { String::new() };
+                    format!("{}{times}{re}: {}", l.rule, l.why)
                 };
                 rows.push((e, why));
             }
@@ -370,7 +396,10 @@ impl Explanation {
                     Notation::Latex => {
                         let lead = if i == 0 { "&" } else { "&= " };
                         let end = if i + 1 == rows.len() { "" } else { " \\\\" };
-                        out += &format!("{lead}{e} && \\text{{{}}}{end}\n", latex_text(why));
+                        out += &format!(
+                            "{lead}{e} && \\parbox[t]{{8cm}}{{\\raggedright\\footnotesize {}}}{end}\n",
+                            latex_text(why)
+                        );
                     }
                     _ => {
                         let lead = if i == 0 { "    " } else { "  = " };
@@ -400,7 +429,8 @@ impl Explanation {
                             "expr": show(&l.expr, &self.shapes, &none, Notation::Ascii),
                             "rule": if l.rule.is_empty() { Json::Null } else { json!(l.rule) },
                             "why": l.why,
-                            "reordered": l.reordered,
+                            "silent": l.reordered,
+                            "times": l.times,
                         })
                     })
                     .collect();

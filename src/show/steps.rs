@@ -289,7 +289,14 @@ impl Steps {
                 && let Some(last) = backward.last_mut()
             {
                 let t = t.substitute(&plain);
-                last.total = Some(simplify_one(&t.to_expr(), &facts)?);
+                let (mut out, _) = simplify::simplify(
+                    &[t.to_expr()],
+                    &facts,
+                    &[],
+                    &CostKind::Compact,
+                    &Limits::default(),
+                )?;
+                last.total = Some(out.remove(0));
             }
             if small(&value) {
                 inline.insert(adj_key(i), value);

@@ -275,15 +275,19 @@ impl Dag {
         for i in 0..self.nodes.len() {
             let node = &self.nodes[i];
             let shape = if node.input.is_some() {
-                "ellipse"
+                "rectangle,rounded corners=3mm,fill=blue!5"
             } else {
-                "rectangle,rounded corners"
+                "rectangle,rounded corners=1mm"
             };
-            let color = if node.active { "red!70!black,thick" } else { "black" };
+            let color = if node.active {
+                "draw=red!70!black,thick"
+            } else {
+                "draw=black"
+            };
             let label = self.label(model, i, Notation::Latex);
             let sh = self.shape_text(i).replace('×', "\\times ");
             out += &format!(
-                "\\node[draw,{shape},{color}] (n{i}) at ({:.2},{:.2}) {{${label}$\\\\ \\footnotesize ${sh}$}};\n",
+                "\\node[{color},{shape}] (n{i}) at ({:.2},{:.2}) {{${label}$\\\\ \\footnotesize ${sh}$}};\n",
                 lay.x[i] * s,
                 -lay.y[i] * s,
             );

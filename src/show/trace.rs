@@ -192,7 +192,11 @@ fn forward(model: &Model, dag: &Dag, seed: Option<&str>, p: &Point) -> Result<Ta
         } else {
             let parts = local_vjp(model, dag, i)?;
             let t = tangent(&parts, &tangents, &shapes, &mut env, i, v)?;
-            let f = if all_scalar(dag, i) { Some(tangent_formula(&parts, &facts)?) } else { None };
+            // A formula is shown only where it gives the tangent just computed.
+            let f = tangent_formula(model, dag, i, &parts, &facts)?.filter(|f| {
+                eval_expr(&f.to_expr(), &shapes, &env)
+                    .is_ok_and(|x| x.shape() == t.shape() && (&x - &t).amax() <= 1e-9 * (1.0 + t.amax()))
+            });
             (t, f)
         };
         let mut row = value_row(model, dag, i, v.clone());
@@ -205,6 +209,7 @@ fn forward(model: &Model, dag: &Dag, seed: Option<&str>, p: &Point) -> Result<Ta
         };
         row.tangent = Some((each(|n| dag.dot_name(i, Naming::Numbered, n)), each(ftext), t.clone()));
         rows.push(row);
+        env.values.insert(dot_key(i), t.clone());
         tangents.push(t);
     }
     let o = dag.objective;
@@ -216,6 +221,8 @@ fn forward(model: &Model, dag: &Dag, seed: Option<&str>, p: &Point) -> Result<Ta
         };
         let what = if values[o].len() == 1 && dag.nodes[dag.input(&seed).unwrap_or(0)].shape.is_scalar() {
             ""
+        } else if n == Notation::Latex {
+            "\\text{ (directional, along ones)}"
         } else {
             " (directional, along ones)"
         };
@@ -230,36 +237,76 @@ fn forward(model: &Model, dag: &Dag, seed: Option<&str>, p: &Point) -> Result<Ta
     })
 }
 
-fn all_scalar(dag: &Dag, i: usize) -> bool {
-    dag.nodes[i].shape.is_scalar() && dag.nodes[i].args.iter().all(|&a| dag.nodes[a].shape.is_scalar())
-}
-
-/// `Σₐ (∂vᵢ/∂vₐ) v̇ₐ` for a scalar node: each partial is the VJP with adjoint 1.
+/// The tangent of node `i` as a formula, `Σₐ Jₐ v̇ₐ`, built from each argument's
+/// vector-Jacobian product: for a scalar node the partial is the VJP with adjoint 1
+/// (times v̇ₐ, or its inner product with v̇ₐ for an array argument); where the Jacobian
+/// is symmetric (elementwise operations, sums, softmax) the VJP applied to v̇ₐ; for
+/// products and transposes the usual `ȦB + AḂ`, `Ȧᵀ`. `None` where none applies.
 fn tangent_formula(
+    model: &Model,
+    dag: &Dag,
+    i: usize,
     parts: &[(usize, RecExpr<Math>)],
     facts: &HashMap<Symbol, crate::simplify::Facts>,
-) -> Result<Tree> {
+) -> Result<Option<Tree>> {
+    let z = Id::from(0);
+    let num = |r| Tree::node(Math::Num(r), vec![]);
+    let out_scalar = dag.nodes[i].shape.is_scalar();
+    let formula = Tree::from_root(&dag.formula(model, i));
     let mut sum: Option<Tree> = None;
     for (a, e) in parts {
-        let mut t = Tree::from_root(e);
-        // The adjoint symbol of this node is the only `a#` symbol in a local VJP.
-        let mut map = HashMap::new();
-        t.visit(&mut |s| {
-            if let Math::Var(v) = &s.op
-                && v.as_str().starts_with("a#")
-            {
-                map.insert(*v, Tree::node(Math::Num(crate::rational::Rational::ONE), vec![]));
+        let c = Tree::from_root(e);
+        let with = |t: Tree| {
+            let mut map = HashMap::new();
+            map.insert(adj_key(i), t);
+            c.substitute(&map)
+        };
+        let d = Tree::var(dot_key(*a));
+        let arg_shape = &dag.nodes[*a].shape;
+        let me = Tree::var(key(dag, *a));
+        let term = if out_scalar {
+            let p = with(num(crate::rational::Rational::ONE));
+            if arg_shape.is_scalar() {
+                Tree::node(Math::Mul([z; 2]), vec![p, d])
+            } else {
+                let pt = Tree::node(Math::Transpose(z), vec![p]);
+                let m = Tree::node(Math::Mul([z; 2]), vec![pt, d]);
+                if arg_shape.cols == crate::ir::Dim::ONE {
+                    m
+                } else {
+                    Tree::node(Math::Trace(z), vec![m])
+                }
             }
-        });
-        t = t.substitute(&map);
-        let term = Tree::node(Math::Mul([Id::from(0); 2]), vec![t, Tree::var(dot_key(*a))]);
+        } else if *arg_shape == dag.nodes[i].shape
+            && (crate::ops::is_elementwise(&formula.op)
+                || matches!(
+                    formula.op,
+                    Math::Add(_) | Math::Neg(_) | Math::Hadamard(_) | Math::EDiv(_) | Math::Softmax(_)
+                ))
+        {
+            with(d)
+        } else {
+            match (&formula.op, formula.kids.as_slice()) {
+                (Math::Mul(_), [x, y]) if *x == me && *y != me => Tree::node(Math::Mul([z; 2]), vec![d, y.clone()]),
+                (Math::Mul(_), [x, y]) if *y == me && *x != me => Tree::node(Math::Mul([z; 2]), vec![x.clone(), d]),
+                (Math::Transpose(_), _) => Tree::node(Math::Transpose(z), vec![d]),
+                (Math::Inv(_), _) => {
+                    // d(A⁻¹) = −A⁻¹ dA A⁻¹
+                    let v = Tree::var(key(dag, i));
+                    let l = Tree::node(Math::Mul([z; 2]), vec![v.clone(), d]);
+                    let m = Tree::node(Math::Mul([z; 2]), vec![l, v]);
+                    Tree::node(Math::Neg(z), vec![m])
+                }
+                _ => return Ok(None),
+            }
+        };
         sum = Some(match sum {
             None => term,
-            Some(s) => Tree::node(Math::Add([Id::from(0); 2]), vec![s, term]),
+            Some(s) => Tree::node(Math::Add([z; 2]), vec![s, term]),
         });
     }
-    let sum = sum.unwrap_or_else(|| Tree::node(Math::Num(crate::rational::Rational::ZERO), vec![]));
-    Ok(Tree::from_root(&simplify_one(&sum.to_expr(), facts)?))
+    let sum = sum.unwrap_or_else(|| num(crate::rational::Rational::ZERO));
+    Ok(Some(Tree::from_root(&simplify_one(&sum.to_expr(), facts)?)))
 }
 
 /// The tangent of node `i`, entry by entry: `(J v̇)ₖ = Σₐ ⟨VJPₐ(eₖ), v̇ₐ⟩`.
