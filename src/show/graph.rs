@@ -81,18 +81,21 @@ impl Dag {
     /// The graph as an indented tree from the objective down; a node read by several
     /// parents is drawn once and referenced after. `●` marks nodes on a path to a
     /// variable of `--wrt`.
-    pub fn text(&self, model: &Model) -> String {
-        let n = Notation::Unicode;
+    pub fn text(&self, model: &Model, n: Notation) -> String {
         let labels: Vec<String> = (0..self.nodes.len()).map(|i| self.label(model, i, n)).collect();
         let mut lines: Vec<(String, usize, String)> = Vec::new();
         let mut drawn = vec![false; self.nodes.len()];
-        self.text_rec(self.objective, "", "", &labels, &mut drawn, &mut lines);
+        self.text_rec(self.objective, "", "", &labels, n, &mut drawn, &mut lines);
         let widest = lines.iter().map(|(s, _, _)| width(s)).max().unwrap_or(0);
+        let on = if self.wrt.is_empty() {
+            String::new()
+        } else {
+            format!("; ● on a path to {}", self.wrt.join(", "))
+        };
         let mut out = format!(
-            "computational graph of {} ({} nodes; ● on a path to {})\n",
+            "computational graph of {} ({} nodes{on})\n",
             self.f,
-            self.nodes.len(),
-            self.wrt.join(", ")
+            self.nodes.len()
         );
         for (s, i, tail) in &lines {
             let pad = " ".repeat(widest - width(s) + 2);
@@ -123,12 +126,13 @@ impl Dag {
         lead: &str,
         cont: &str,
         labels: &[String],
+        n: Notation,
         drawn: &mut [bool],
         lines: &mut Vec<(String, usize, String)>,
     ) {
         let mark = if self.nodes[i].active { "●" } else { "○" };
         if drawn[i] {
-            let name = self.name(i, Naming::Named, Notation::Unicode);
+            let name = self.name(i, Naming::Named, n);
             lines.push((format!("{lead}{mark} {name}"), i, "(drawn above)".into()));
             return;
         }
@@ -143,6 +147,7 @@ impl Dag {
                 &format!("{cont}{l}"),
                 &format!("{cont}{c}"),
                 labels,
+                n,
                 drawn,
                 lines,
             );

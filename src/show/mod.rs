@@ -418,7 +418,7 @@ pub fn render(
                 obj.insert("graph".into(), j);
             }
             (View::Graph(_), OutFormat::Text(Notation::Latex)) => text += &dag.tikz(model),
-            (View::Graph(GraphView::Text), _) => text += &dag.text(model),
+            (View::Graph(GraphView::Text), OutFormat::Text(n)) => text += &dag.text(model, n),
             (View::Graph(GraphView::Dot), _) => text += &dag.dot(model),
             (View::Graph(GraphView::Svg), _) => text += &dag.svg(model),
             (View::Steps, f) => {

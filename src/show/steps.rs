@@ -403,13 +403,13 @@ impl Steps {
                 out
             }
             _ => {
-                let bar = match n {
-                    Notation::Ascii => "x_bar",
-                    _ => "x̄",
+                let what = match n {
+                    Notation::Ascii => format!("x_bar = d{}/dx", dag.f),
+                    _ => format!("x̄ = ∂{}/∂x", dag.f),
                 };
                 let mut out = String::from("forward pass\n");
                 out += &text_rows(&fwd);
-                out += &format!("backward pass ({bar} = ∂{}/∂x)\n", dag.f);
+                out += &format!("backward pass ({what})\n");
                 out += &text_rows(&bwd);
                 out += "so, as matgrad prints it:\n";
                 for l in finals.lines() {
