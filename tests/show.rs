@@ -45,7 +45,9 @@ fn at(model: &Model, name: &str) -> Point {
         .map(|s| common::point(model, s))
         .find(|p| {
             let vals = evaluate(&model.graph.expr, p).expect("evaluates");
-            dag.nodes.iter().all(|n| vals[usize::from(n.id)].iter().any(|x| *x != 0.0))
+            dag.nodes
+                .iter()
+                .all(|n| vals[usize::from(n.id)].iter().any(|x| *x != 0.0))
         })
         .expect("a point")
 }
@@ -66,12 +68,24 @@ fn snapshots_of_the_seed_problems() {
             ("graph-text", vec![View::Graph(GraphView::Text)], None),
             ("graph-dot", vec![View::Graph(GraphView::Dot)], None),
             ("steps", vec![View::Steps], Some(&p)),
-            ("trace-forward", vec![View::Trace(TraceView::Forward(None))], Some(&p)),
-            ("trace-reverse", vec![View::Trace(TraceView::Reverse)], Some(&p)),
+            (
+                "trace-forward",
+                vec![View::Trace(TraceView::Forward(None))],
+                Some(&p),
+            ),
+            (
+                "trace-reverse",
+                vec![View::Trace(TraceView::Reverse)],
+                Some(&p),
+            ),
             ("explain", vec![View::Explain], None),
         ];
         for (view, v, point) in cases {
-            let w = if view.starts_with("trace") { &first } else { &wrt };
+            let w = if view.starts_with("trace") {
+                &first
+            } else {
+                &wrt
+            };
             let out = show(&m, w, &v, text, point);
             insta::assert_snapshot!(format!("{name}-{view}"), out);
         }
@@ -86,7 +100,11 @@ fn objective_with(model: &Model, p: &Point, id: Id, v: &Value) -> f64 {
         let value = if i == usize::from(id) {
             v.clone()
         } else {
-            let args: Vec<&Value> = node.children().iter().map(|&c| &vals[usize::from(c)]).collect();
+            let args: Vec<&Value> = node
+                .children()
+                .iter()
+                .map(|&c| &vals[usize::from(c)])
+                .collect();
             evaluate_node(node, p, &args, &|c| match &nodes[usize::from(c)] {
                 matgrad::ir::Math::Dim(d) => Some(d.0.clone()),
                 _ => None,
@@ -107,14 +125,18 @@ fn node_adjoint(model: &Model, p: &Point, id: Id) -> Value {
         let (mut up, mut down) = (base.clone(), base.clone());
         up[k] += h;
         down[k] -= h;
-        g[k] = (objective_with(model, p, id, &up) - objective_with(model, p, id, &down)) / (2.0 * h);
+        g[k] =
+            (objective_with(model, p, id, &up) - objective_with(model, p, id, &down)) / (2.0 * h);
     }
     g
 }
 
 fn close(a: &Value, b: &Value) -> bool {
     let scale = b.iter().fold(1.0f64, |m, x| m.max(x.abs()));
-    a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() <= 1e-5 * scale)
+    a.shape() == b.shape()
+        && a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| (x - y).abs() <= 1e-5 * scale)
 }
 
 /// Every seed problem without an expected error.
@@ -125,7 +147,11 @@ fn all_seeds() -> Vec<(String, Model, Vec<String>)> {
         .map(|p| {
             let (name, input, wrt) = common::case(&p);
             let m = matgrad::parse_problem(input).expect("parses");
-            (name.to_string(), m, wrt.iter().map(|s| s.to_string()).collect())
+            (
+                name.to_string(),
+                m,
+                wrt.iter().map(|s| s.to_string()).collect(),
+            )
         })
         .collect()
 }
@@ -189,7 +215,11 @@ fn traces_agree_with_finite_differences() {
             let id = usize::from(fwd_dag.nodes[i].id);
             let want = (&up[id] - &down[id]) / (2.0 * h);
             let got = &row.tangent.as_ref().expect("tangent").2;
-            assert!(close(got, &want), "{name}: {} is {got}, finite differences {want}", row.lhs[0]);
+            assert!(
+                close(got, &want),
+                "{name}: {} is {got}, finite differences {want}",
+                row.lhs[0]
+            );
         }
         // Reverse: the adjoint of every input against finite differences of f.
         let w: Vec<&str> = wrt.iter().map(String::as_str).collect();
@@ -198,7 +228,12 @@ fn traces_agree_with_finite_differences() {
         for w in &wrt {
             let i = dag.input(w).expect("input");
             let lhs = dag.adj_name(i, Naming::Numbered, Notation::Ascii);
-            let row = t.reverse.iter().rev().find(|r| r.lhs[1] == lhs).expect("row");
+            let row = t
+                .reverse
+                .iter()
+                .rev()
+                .find(|r| r.lhs[1] == lhs)
+                .expect("row");
             let want = common::fd(&m, &p, w);
             assert!(close(&row.value, &want), "{name}: {w}");
         }
@@ -209,10 +244,22 @@ fn traces_agree_with_finite_differences() {
 fn the_scalar_homework_numbers() {
     let (m, _) = seed("scalar-forward-reverse");
     let p = at(&m, "scalar-forward-reverse");
-    let fwd = show(&m, &["x2".into()], &[View::Trace(TraceView::Forward(None))], OutFormat::Text(Notation::Unicode), Some(&p));
+    let fwd = show(
+        &m,
+        &["x2".into()],
+        &[View::Trace(TraceView::Forward(None))],
+        OutFormat::Text(Notation::Unicode),
+        Some(&p),
+    );
     assert!(fwd.contains("f = 2.9228, ∂f/∂x2 = v̇₆ = 2.6955"), "{fwd}");
     assert!(fwd.contains("v₋₁ = x2      = 1.5000"), "{fwd}");
-    let rev = show(&m, &["x2".into()], &[View::Trace(TraceView::Reverse)], OutFormat::Text(Notation::Unicode), Some(&p));
+    let rev = show(
+        &m,
+        &["x2".into()],
+        &[View::Trace(TraceView::Reverse)],
+        OutFormat::Text(Notation::Unicode),
+        Some(&p),
+    );
     assert!(rev.contains("f = v₆ = 2.9228"), "{rev}");
     assert!(rev.contains("∂f/∂x2 = v̄₋₁ = 2.6955"), "{rev}");
 }
@@ -220,9 +267,21 @@ fn the_scalar_homework_numbers() {
 #[test]
 fn the_autoencoder_reaches_w_by_two_paths() {
     let (m, wrt) = seed("autoencoder-linear");
-    let out = show(&m, &wrt, &[View::Graph(GraphView::Text)], OutFormat::Text(Notation::Unicode), None);
+    let out = show(
+        &m,
+        &wrt,
+        &[View::Graph(GraphView::Text)],
+        OutFormat::Text(Notation::Unicode),
+        None,
+    );
     assert!(out.contains("W is reached by 2 paths"), "{out}");
-    let steps = show(&m, &wrt, &[View::Steps], OutFormat::Text(Notation::Unicode), None);
+    let steps = show(
+        &m,
+        &wrt,
+        &[View::Steps],
+        OutFormat::Text(Notation::Unicode),
+        None,
+    );
     assert!(steps.contains("W̄ = W̄⁽¹⁾ + W̄⁽²⁾"), "{steps}");
 }
 
@@ -235,10 +294,17 @@ fn the_svg_has_one_node_element_per_dag_node() {
         let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
         let nodes: Vec<_> = doc
             .descendants()
-            .filter(|n| n.has_tag_name("g") && n.attribute("class").is_some_and(|c| c.split(' ').any(|w| w == "node")))
+            .filter(|n| {
+                n.has_tag_name("g")
+                    && n.attribute("class")
+                        .is_some_and(|c| c.split(' ').any(|w| w == "node"))
+            })
             .collect();
         assert_eq!(nodes.len(), dag.nodes.len(), "{name}");
-        let edges = doc.descendants().filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("edge"))).count();
+        let edges = doc
+            .descendants()
+            .filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("edge")))
+            .count();
         let want: usize = dag.nodes.iter().map(|n| n.args.len()).sum();
         assert_eq!(edges, want, "{name}");
     }
@@ -250,7 +316,11 @@ fn balanced(tex: &str) -> Result<(), String> {
         let env = part.split('}').next().unwrap_or("");
         stack.push(env.to_string());
     }
-    let ends: Vec<String> = tex.split("\\end{").skip(1).map(|p| p.split('}').next().unwrap_or("").to_string()).collect();
+    let ends: Vec<String> = tex
+        .split("\\end{")
+        .skip(1)
+        .map(|p| p.split('}').next().unwrap_or("").to_string())
+        .collect();
     if stack.len() != ends.len() {
         return Err(format!("{} \\begin, {} \\end", stack.len(), ends.len()));
     }
@@ -265,11 +335,18 @@ fn balanced(tex: &str) -> Result<(), String> {
             return Err("a } closes nothing".into());
         }
     }
-    if depth != 0 { Err(format!("{depth} unclosed braces")) } else { Ok(()) }
+    if depth != 0 {
+        Err(format!("{depth} unclosed braces"))
+    } else {
+        Ok(())
+    }
 }
 
 fn pdflatex() -> bool {
-    std::process::Command::new("pdflatex").arg("--version").output().is_ok_and(|o| o.status.success())
+    std::process::Command::new("pdflatex")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -312,7 +389,11 @@ fn latex_compiles() {
         .current_dir(&dir)
         .output()
         .expect("pdflatex runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -329,7 +410,11 @@ fn json_is_data() {
     let j: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(j["graph"]["paths"]["W"]["count"], 2);
     assert_eq!(j["graph"]["nodes"].as_array().map(Vec::len), Some(8));
-    assert!(j["steps"]["backward"].as_array().is_some_and(|a| a.iter().any(|s| s["name"] == "W_bar")));
+    assert!(
+        j["steps"]["backward"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|s| s["name"] == "W_bar"))
+    );
     assert_eq!(j["trace"]["mode"], "reverse");
     assert_eq!(j["explain"][0]["var"], "W");
 }
@@ -339,7 +424,12 @@ fn output_is_deterministic() {
     for name in SEEDS {
         let (m, wrt) = seed(name);
         let p = at(&m, name);
-        let views = [View::Graph(GraphView::Svg), View::Steps, View::Trace(TraceView::Reverse), View::Explain];
+        let views = [
+            View::Graph(GraphView::Svg),
+            View::Steps,
+            View::Trace(TraceView::Reverse),
+            View::Explain,
+        ];
         let a = show(&m, &wrt, &views, OutFormat::Json, Some(&p));
         let b = show(&m, &wrt, &views, OutFormat::Json, Some(&p));
         assert_eq!(a, b, "{name}");

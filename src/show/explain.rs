@@ -99,7 +99,10 @@ fn subtree(g: &Graph, root: Id, leaves: &HashMap<Id, Symbol>) -> RecExpr<Math> {
         }
         let node = match leaves.get(&id) {
             Some(s) => Math::Var(*s),
-            None => g.node(id).clone().map_children(|c| go(g, c, leaves, out, memo)),
+            None => g
+                .node(id)
+                .clone()
+                .map_children(|c| go(g, c, leaves, out, memo)),
         };
         let new = out.add(node);
         memo.insert(id, new);
@@ -150,7 +153,11 @@ pub fn explain(model: &Model, wrt: &[&str]) -> Result<Explanation> {
         .map(|s| (s.name.clone(), format!("{} ({})", s.doc, s.origin)))
         .collect();
     let of = |phases: &[Phase]| -> Vec<rules::RuleSpec> {
-        specs.iter().filter(|s| phases.contains(&s.phase)).cloned().collect()
+        specs
+            .iter()
+            .filter(|s| phases.contains(&s.phase))
+            .cloned()
+            .collect()
     };
     let main = rules::rewrites(&of(&[Phase::Main]))?;
     let polish = rules::rewrites(&of(&[Phase::Main, Phase::Polish]))?;
@@ -166,7 +173,11 @@ pub fn explain(model: &Model, wrt: &[&str]) -> Result<Explanation> {
             if helpers.is_empty() {
                 e
             } else {
-                let sep = if n == Notation::Latex { ",\\quad " } else { ", where " };
+                let sep = if n == Notation::Latex {
+                    ",\\quad "
+                } else {
+                    ", where "
+                };
                 format!("{e}{sep}{}", helpers.join("; "))
             }
         });
@@ -361,9 +372,18 @@ impl Explanation {
         for c in &self.chains {
             let v = crate::print::name(&c.var, n);
             let head = match n {
-                Notation::Latex => format!("% d{}/d{}: from the raw adjoint to the printed form\n\\begin{{align*}}\n", self.f, c.var),
-                Notation::Ascii => format!("d{}/d{}: from the raw adjoint to the printed form\n", self.f, c.var),
-                Notation::Unicode => format!("∂{}/∂{v}: from the raw adjoint to the printed form\n", self.f),
+                Notation::Latex => format!(
+                    "% d{}/d{}: from the raw adjoint to the printed form\n\\begin{{align*}}\n",
+                    self.f, c.var
+                ),
+                Notation::Ascii => format!(
+                    "d{}/d{}: from the raw adjoint to the printed form\n",
+                    self.f, c.var
+                ),
+                Notation::Unicode => format!(
+                    "∂{}/∂{v}: from the raw adjoint to the printed form\n",
+                    self.f
+                ),
             };
             out += &head;
             let mut rows: Vec<(String, String)> = Vec::new();
@@ -377,7 +397,11 @@ impl Explanation {
                     } else {
                         format!(" (with {})", l.reordered.join(", "))
                     };
-                    let times = if l.times > 1 { format!(" ×{}", l.times) } else { String::new() };
+                    let times = if l.times > 1 {
+                        format!(" ×{}", l.times)
+                    } else {
+                        String::new()
+                    };
                     format!("{}{times}{re}: {}", l.rule, l.why)
                 };
                 rows.push((e, why));
@@ -462,10 +486,27 @@ pub fn latex_text(s: &str) -> String {
 
 fn unicode_math(c: char) -> String {
     let table: &[(char, &str)] = &[
-        ('ᵀ', "^\\top"), ('⁻', "^-"), ('¹', "^1"), ('²', "^2"), ('³', "^3"), ('∂', "\\partial"),
-        ('∘', "\\circ"), ('⊘', "\\oslash"), ('−', "-"), ('‖', "\\|"), ('·', "\\cdot"),
-        ('×', "\\times"), ('½', "\\tfrac12"), ('α', "\\alpha"), ('β', "\\beta"), ('σ', "\\sigma"),
-        ('→', "\\to"), ('≤', "\\le"), ('√', "\\surd"), ('⊗', "\\otimes"), ('ε', "\\varepsilon"),
+        ('ᵀ', "^\\top"),
+        ('⁻', "^-"),
+        ('¹', "^1"),
+        ('²', "^2"),
+        ('³', "^3"),
+        ('∂', "\\partial"),
+        ('∘', "\\circ"),
+        ('⊘', "\\oslash"),
+        ('−', "-"),
+        ('‖', "\\|"),
+        ('·', "\\cdot"),
+        ('×', "\\times"),
+        ('½', "\\tfrac12"),
+        ('α', "\\alpha"),
+        ('β', "\\beta"),
+        ('σ', "\\sigma"),
+        ('→', "\\to"),
+        ('≤', "\\le"),
+        ('√', "\\surd"),
+        ('⊗', "\\otimes"),
+        ('ε', "\\varepsilon"),
     ];
     table
         .iter()

@@ -20,8 +20,10 @@ impl Dag {
         }
         let shapes = self.shapes(model);
         let names = self.symbol_names(Naming::Named, n);
-        let eq = if n == Notation::Latex { " = " } else { " = " };
-        format!("{name}{eq}{}", show(&self.formula(model, i), &shapes, &names, n))
+        format!(
+            "{name} = {}",
+            show(&self.formula(model, i), &shapes, &names, n)
+        )
     }
 
     /// `n×m`, or `scalar`.
@@ -61,10 +63,8 @@ impl Dag {
             };
             out.push(format!("{wn} is reached by {count} {plural}{sum}:"));
             for (k, p) in paths.iter().enumerate() {
-                let chain: Vec<String> = p
-                    .iter()
-                    .map(|&i| self.name(i, Naming::Named, n))
-                    .collect();
+                let chain: Vec<String> =
+                    p.iter().map(|&i| self.name(i, Naming::Named, n)).collect();
                 let via = p.len().checked_sub(2).map(|j| p[j]);
                 let enters = via
                     .map(|j| format!("  (into {})", self.label(model, j, n)))
@@ -82,10 +82,17 @@ impl Dag {
     /// parents is drawn once and referenced after. `●` marks nodes on a path to a
     /// variable of `--wrt`.
     pub fn text(&self, model: &Model, n: Notation) -> String {
-        let labels: Vec<String> = (0..self.nodes.len()).map(|i| self.label(model, i, n)).collect();
-        let mut lines: Vec<(String, usize, String)> = Vec::new();
-        let mut drawn = vec![false; self.nodes.len()];
-        self.text_rec(self.objective, "", "", &labels, n, &mut drawn, &mut lines);
+        let labels: Vec<String> = (0..self.nodes.len())
+            .map(|i| self.label(model, i, n))
+            .collect();
+        let mut t = TextOut {
+            labels,
+            n,
+            drawn: vec![false; self.nodes.len()],
+            lines: Vec::new(),
+        };
+        self.text_rec(self.objective, "", "", &mut t);
+        let lines = t.lines;
         let widest = lines.iter().map(|(s, _, _)| width(s)).max().unwrap_or(0);
         let on = if self.wrt.is_empty() {
             String::new()
@@ -120,37 +127,27 @@ impl Dag {
         out
     }
 
-    fn text_rec(
-        &self,
-        i: usize,
-        lead: &str,
-        cont: &str,
-        labels: &[String],
-        n: Notation,
-        drawn: &mut [bool],
-        lines: &mut Vec<(String, usize, String)>,
-    ) {
+    fn text_rec(&self, i: usize, lead: &str, cont: &str, out: &mut TextOut) {
         let mark = if self.nodes[i].active { "●" } else { "○" };
-        if drawn[i] {
-            let name = self.name(i, Naming::Named, n);
-            lines.push((format!("{lead}{mark} {name}"), i, "(drawn above)".into()));
+        if out.drawn[i] {
+            let name = self.name(i, Naming::Named, out.n);
+            out.lines
+                .push((format!("{lead}{mark} {name}"), i, "(drawn above)".into()));
             return;
         }
-        drawn[i] = true;
-        lines.push((format!("{lead}{mark} {}", labels[i]), i, String::new()));
+        out.drawn[i] = true;
+        let label = out.labels[i].clone();
+        out.lines
+            .push((format!("{lead}{mark} {label}"), i, String::new()));
         let args = &self.nodes[i].args;
         for (k, &a) in args.iter().enumerate() {
             let last = k + 1 == args.len();
-            let (l, c) = if last { ("└─", "  ") } else { ("├─", "│ ") };
-            self.text_rec(
-                a,
-                &format!("{cont}{l}"),
-                &format!("{cont}{c}"),
-                labels,
-                n,
-                drawn,
-                lines,
-            );
+            let (l, c) = if last {
+                ("└─", "  ")
+            } else {
+                ("├─", "│ ")
+            };
+            self.text_rec(a, &format!("{cont}{l}"), &format!("{cont}{c}"), out);
         }
     }
 
@@ -238,6 +235,14 @@ impl Dag {
         }
         json!({"objective": id(self.objective), "nodes": nodes, "paths": paths})
     }
+}
+
+/// The state of drawing the text tree.
+struct TextOut {
+    labels: Vec<String>,
+    n: Notation,
+    drawn: Vec<bool>,
+    lines: Vec<(String, usize, String)>,
 }
 
 /// Printed width: combining marks take no column.

@@ -281,7 +281,13 @@ impl Dag {
         out
     }
 
-    fn paths_rec(&self, to: usize, limit: usize, stack: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+    fn paths_rec(
+        &self,
+        to: usize,
+        limit: usize,
+        stack: &mut Vec<usize>,
+        out: &mut Vec<Vec<usize>>,
+    ) {
         if out.len() >= limit {
             return;
         }
@@ -320,7 +326,12 @@ pub fn fmt_value(v: &crate::ops::Value) -> String {
         return fmt4(v[(0, 0)]);
     }
     if v.len() > 9 {
-        return format!("{}×{} array, ‖·‖ = {}", v.nrows(), v.ncols(), fmt4(v.norm()));
+        return format!(
+            "{}×{} array, ‖·‖ = {}",
+            v.nrows(),
+            v.ncols(),
+            fmt4(v.norm())
+        );
     }
     let row = |i: usize| {
         let xs: Vec<String> = v.row(i).iter().map(|x| fmt4(*x)).collect();

@@ -54,9 +54,13 @@ fn accent(base: &str, sub: Option<i64>, n: Notation, uni: char, tex: &str, ascii
         }
         Notation::Latex => {
             let sub = sub.map(|i| format!("_{{{i}}}")).unwrap_or_default();
-            let short = base.chars().count() == 1
-                || (base.starts_with('\\') && !base.contains(['_', '{']));
-            let cmd = if short || tex == "dot" { tex } else { "overline" };
+            let short =
+                base.chars().count() == 1 || (base.starts_with('\\') && !base.contains(['_', '{']));
+            let cmd = if short || tex == "dot" {
+                tex
+            } else {
+                "overline"
+            };
             format!("\\{cmd}{{{base}}}{sub}")
         }
         Notation::Ascii => {
@@ -69,10 +73,10 @@ fn accent(base: &str, sub: Option<i64>, n: Notation, uni: char, tex: &str, ascii
 impl Dag {
     fn base(&self, i: usize, naming: Naming, n: Notation) -> (String, Option<i64>) {
         let node = &self.nodes[i];
-        if naming == Naming::Named {
-            if let Some(x) = node.input.as_ref().or(node.user.as_ref()) {
-                return (print::name(x, n), None);
-            }
+        if naming == Naming::Named
+            && let Some(x) = node.input.as_ref().or(node.user.as_ref())
+        {
+            return (print::name(x, n), None);
         }
         let letter = if naming == Naming::Named && !node.shape.is_scalar() {
             "V"

@@ -97,14 +97,22 @@ fn small(t: &Tree) -> bool {
     match &t.op {
         Math::Num(_) | Math::Var(_) => true,
         Math::Neg(_) => small(&t.kids[0]) && !matches!(t.kids[0].op, Math::Neg(_)),
-        Math::Mul(_) => matches!(t.kids[0].op, Math::Num(_)) && matches!(t.kids[1].op, Math::Var(_)),
+        Math::Mul(_) => {
+            matches!(t.kids[0].op, Math::Num(_)) && matches!(t.kids[1].op, Math::Var(_))
+        }
         _ => false,
     }
 }
 
 /// Simplifies one expression with the rules of `rules/`, bounded.
 pub fn simplify_one(e: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Result<RecExpr<Math>> {
-    let (mut out, _) = simplify::simplify(&[e.clone()], facts, &[], &CostKind::Compact, &limits())?;
+    let (mut out, _) = simplify::simplify(
+        std::slice::from_ref(e),
+        facts,
+        &[],
+        &CostKind::Compact,
+        &limits(),
+    )?;
     Ok(out.remove(0))
 }
 
@@ -235,7 +243,9 @@ impl Steps {
         let plain: HashMap<Symbol, Tree> = (0..n)
             .filter(|&i| dag.nodes[i].input.is_none())
             .map(|i| (key(dag, i), Tree::from_root(&dag.formula(model, i))))
-            .filter(|(_, t)| matches!(t.op, Math::Transpose(_)) && matches!(t.kids[0].op, Math::Var(_)))
+            .filter(|(_, t)| {
+                matches!(t.op, Math::Transpose(_)) && matches!(t.kids[0].op, Math::Var(_))
+            })
             .collect();
         let one: RecExpr<Math> = Tree::node(Math::Num(Rational::ONE), vec![]).to_expr();
         contributions[dag.objective].push((dag.objective, one));
@@ -397,7 +407,10 @@ impl Steps {
                 out += "\\end{align*}\n% backward pass\n\\begin{align*}\n";
                 out += &latex_rows(&bwd);
                 out += "\\end{align*}\n% the gradients as matgrad prints them\n\\begin{align*}\n";
-                let rows: Vec<String> = finals.lines().map(|l| l.replacen(" = ", " &= ", 1)).collect();
+                let rows: Vec<String> = finals
+                    .lines()
+                    .map(|l| l.replacen(" = ", " &= ", 1))
+                    .collect();
                 out += &rows.join(" \\\\\n");
                 out += "\n\\end{align*}\n";
                 out

@@ -40,7 +40,12 @@ impl Dag {
         let n = self.nodes.len();
         let mut layer = vec![0usize; n];
         for i in 0..n {
-            layer[i] = self.nodes[i].args.iter().map(|&a| layer[a] + 1).max().unwrap_or(0);
+            layer[i] = self.nodes[i]
+                .args
+                .iter()
+                .map(|&a| layer[a] + 1)
+                .max()
+                .unwrap_or(0);
         }
         // The objective alone on the top layer.
         let top = layer.iter().copied().max().unwrap_or(0);
@@ -144,8 +149,12 @@ impl Dag {
                 place(&layers[l], &want, &w, &mut x);
             }
         }
-        let min = (0..total).map(|b| x[b] - w[b] / 2.0).fold(f64::INFINITY, f64::min);
-        let max = (0..total).map(|b| x[b] + w[b] / 2.0).fold(f64::NEG_INFINITY, f64::max);
+        let min = (0..total)
+            .map(|b| x[b] - w[b] / 2.0)
+            .fold(f64::INFINITY, f64::min);
+        let max = (0..total)
+            .map(|b| x[b] + w[b] / 2.0)
+            .fold(f64::NEG_INFINITY, f64::max);
         for v in &mut x {
             *v = (*v - min + MARGIN).round();
         }
@@ -221,7 +230,11 @@ impl Dag {
             let class = if on { "node on-path" } else { "node" };
             let stroke = if on { "#c0392b" } else { "#555555" };
             let sw = if on { 2 } else { 1 };
-            let fill = if node.input.is_some() { "#eef4fb" } else { "#ffffff" };
+            let fill = if node.input.is_some() {
+                "#eef4fb"
+            } else {
+                "#ffffff"
+            };
             out += &format!(
                 "<g class=\"{class}\" id=\"{}\">",
                 self.name(i, Naming::Numbered, Notation::Ascii)
@@ -293,7 +306,11 @@ impl Dag {
             );
         }
         for (a, _, chain) in &lay.edges {
-            let color = if self.nodes[*a].active { "red!70!black,thick" } else { "gray" };
+            let color = if self.nodes[*a].active {
+                "red!70!black,thick"
+            } else {
+                "gray"
+            };
             let pts: Vec<String> = chain
                 .iter()
                 .enumerate()
@@ -319,7 +336,11 @@ impl Dag {
 fn place(layer: &[usize], want: &[f64], w: &[f64], x: &mut [f64]) {
     let mut prev_right = f64::NEG_INFINITY;
     for (k, &b) in layer.iter().enumerate() {
-        let gap = if prev_right.is_finite() { NODE_GAP } else { 0.0 };
+        let gap = if prev_right.is_finite() {
+            NODE_GAP
+        } else {
+            0.0
+        };
         x[b] = want[k].max(prev_right + gap + w[b] / 2.0);
         prev_right = x[b] + w[b] / 2.0;
     }

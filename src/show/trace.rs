@@ -162,7 +162,10 @@ fn forward(model: &Model, dag: &Dag, seed: Option<&str>, p: &Point) -> Result<Ta
         let names: Vec<&str> = model.inputs.iter().map(|i| i.name.as_str()).collect();
         return Err(Error::new(
             ErrorKind::NotDifferentiable,
-            format!("--seed `{seed}` is not an input of the problem (its inputs: {})", names.join(", ")),
+            format!(
+                "--seed `{seed}` is not an input of the problem (its inputs: {})",
+                names.join(", ")
+            ),
         ));
     }
     let dag = Dag::new(model, &[seed.as_str()]);
@@ -188,26 +191,42 @@ fn forward(model: &Model, dag: &Dag, seed: Option<&str>, p: &Point) -> Result<Ta
             };
             (t, Some(Tree::node(Math::Num(f), vec![])))
         } else if !node.active {
-            (zero, Some(Tree::node(Math::Num(crate::rational::Rational::ZERO), vec![])))
+            (
+                zero,
+                Some(Tree::node(
+                    Math::Num(crate::rational::Rational::ZERO),
+                    vec![],
+                )),
+            )
         } else {
             let parts = local_vjp(model, dag, i)?;
             let t = tangent(&parts, &tangents, &shapes, &mut env, i, v)?;
             // A formula is shown only where it gives the tangent just computed.
             let f = tangent_formula(model, dag, i, &parts, &facts)?.filter(|f| {
-                eval_expr(&f.to_expr(), &shapes, &env)
-                    .is_ok_and(|x| x.shape() == t.shape() && (&x - &t).amax() <= 1e-9 * (1.0 + t.amax()))
+                eval_expr(&f.to_expr(), &shapes, &env).is_ok_and(|x| {
+                    x.shape() == t.shape() && (&x - &t).amax() <= 1e-9 * (1.0 + t.amax())
+                })
             });
             (t, f)
         };
         let mut row = value_row(model, dag, i, v.clone());
         let ftext = |n: Notation| match &formula {
-            Some(f) => show(&f.to_expr(), &shapes, &dag.symbol_names(Naming::Numbered, n), n),
+            Some(f) => show(
+                &f.to_expr(),
+                &shapes,
+                &dag.symbol_names(Naming::Numbered, n),
+                n,
+            ),
             None => match n {
                 Notation::Latex => "J\\,\\dot{v}".into(),
                 _ => "J·v̇ (entry by entry)".into(),
             },
         };
-        row.tangent = Some((each(|n| dag.dot_name(i, Naming::Numbered, n)), each(ftext), t.clone()));
+        row.tangent = Some((
+            each(|n| dag.dot_name(i, Naming::Numbered, n)),
+            each(ftext),
+            t.clone(),
+        ));
         rows.push(row);
         env.values.insert(dot_key(i), t.clone());
         tangents.push(t);
@@ -217,16 +236,27 @@ fn forward(model: &Model, dag: &Dag, seed: Option<&str>, p: &Point) -> Result<Ta
         let d = match n {
             Notation::Unicode => format!("∂{}/∂{}", dag.f, crate::print::name(&seed, n)),
             Notation::Ascii => format!("d{}/d{}", dag.f, seed),
-            Notation::Latex => format!("\\frac{{\\partial {}}}{{\\partial {}}}", dag.f, crate::print::name(&seed, n)),
+            Notation::Latex => format!(
+                "\\frac{{\\partial {}}}{{\\partial {}}}",
+                dag.f,
+                crate::print::name(&seed, n)
+            ),
         };
-        let what = if values[o].len() == 1 && dag.nodes[dag.input(&seed).unwrap_or(0)].shape.is_scalar() {
-            ""
-        } else if n == Notation::Latex {
-            "\\text{ (directional, along ones)}"
-        } else {
-            " (directional, along ones)"
-        };
-        format!("{} = {}, {d}{what} = {} = {}", dag.f, fmt_value(&values[o]), dag.dot_name(o, Naming::Numbered, n), fmt_value(&tangents[o]))
+        let what =
+            if values[o].len() == 1 && dag.nodes[dag.input(&seed).unwrap_or(0)].shape.is_scalar() {
+                ""
+            } else if n == Notation::Latex {
+                "\\text{ (directional, along ones)}"
+            } else {
+                " (directional, along ones)"
+            };
+        format!(
+            "{} = {}, {d}{what} = {} = {}",
+            dag.f,
+            fmt_value(&values[o]),
+            dag.dot_name(o, Naming::Numbered, n),
+            fmt_value(&tangents[o])
+        )
     })];
     Ok(Table {
         mode: "forward",
@@ -281,14 +311,22 @@ fn tangent_formula(
             && (crate::ops::is_elementwise(&formula.op)
                 || matches!(
                     formula.op,
-                    Math::Add(_) | Math::Neg(_) | Math::Hadamard(_) | Math::EDiv(_) | Math::Softmax(_)
+                    Math::Add(_)
+                        | Math::Neg(_)
+                        | Math::Hadamard(_)
+                        | Math::EDiv(_)
+                        | Math::Softmax(_)
                 ))
         {
             with(d)
         } else {
             match (&formula.op, formula.kids.as_slice()) {
-                (Math::Mul(_), [x, y]) if *x == me && *y != me => Tree::node(Math::Mul([z; 2]), vec![d, y.clone()]),
-                (Math::Mul(_), [x, y]) if *y == me && *x != me => Tree::node(Math::Mul([z; 2]), vec![x.clone(), d]),
+                (Math::Mul(_), [x, y]) if *x == me && *y != me => {
+                    Tree::node(Math::Mul([z; 2]), vec![d, y.clone()])
+                }
+                (Math::Mul(_), [x, y]) if *y == me && *x != me => {
+                    Tree::node(Math::Mul([z; 2]), vec![x.clone(), d])
+                }
                 (Math::Transpose(_), _) => Tree::node(Math::Transpose(z), vec![d]),
                 (Math::Inv(_), _) => {
                     // d(A⁻¹) = −A⁻¹ dA A⁻¹
@@ -362,19 +400,38 @@ fn reverse(model: &Model, dag: &Dag, p: &Point) -> Result<Table> {
         })
         .collect();
     let o = dag.objective;
-    let mut results = vec![each(|n| format!("{} = {} = {}", dag.f, dag.name(o, Naming::Numbered, n), fmt_value(&vals.forward[o])))];
+    let mut results = vec![each(|n| {
+        format!(
+            "{} = {} = {}",
+            dag.f,
+            dag.name(o, Naming::Numbered, n),
+            fmt_value(&vals.forward[o])
+        )
+    })];
     for w in &wrt {
         let Some(i) = dag.input(w) else { continue };
-        let Some(k) = steps.backward.iter().rposition(|s| s.target == super::steps::Target::Adjoint(i)) else {
+        let Some(k) = steps
+            .backward
+            .iter()
+            .rposition(|s| s.target == super::steps::Target::Adjoint(i))
+        else {
             continue;
         };
         results.push(each(|n| {
             let d = match n {
                 Notation::Unicode => format!("∂{}/∂{}", dag.f, crate::print::name(w, n)),
                 Notation::Ascii => format!("d{}/d{}", dag.f, w),
-                Notation::Latex => format!("\\frac{{\\partial {}}}{{\\partial {}}}", dag.f, crate::print::name(w, n)),
+                Notation::Latex => format!(
+                    "\\frac{{\\partial {}}}{{\\partial {}}}",
+                    dag.f,
+                    crate::print::name(w, n)
+                ),
             };
-            format!("{d} = {} = {}", dag.adj_name(i, Naming::Numbered, n), fmt_value(&vals.backward[k]))
+            format!(
+                "{d} = {} = {}",
+                dag.adj_name(i, Naming::Numbered, n),
+                fmt_value(&vals.backward[k])
+            )
         }));
     }
     Ok(Table {
@@ -432,7 +489,14 @@ fn latex(t: &Table, fwd: &[Vec<String>], rev: &[Vec<String>], results: &[String]
     };
     let table = |rows: &[Vec<String>]| {
         let cols = rows.first().map(Vec::len).unwrap_or(3);
-        let spec = "lll".repeat(cols / 3).chars().collect::<Vec<_>>().chunks(3).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("|");
+        let spec = "lll"
+            .repeat(cols / 3)
+            .chars()
+            .collect::<Vec<_>>()
+            .chunks(3)
+            .map(|c| c.iter().collect::<String>())
+            .collect::<Vec<_>>()
+            .join("|");
         let mut s = format!("\\begin{{tabular}}{{{spec}}}\n\\hline\n");
         for r in rows {
             let cells: Vec<String> = r.iter().enumerate().map(|(c, x)| cell(x, c)).collect();
@@ -452,7 +516,10 @@ fn latex(t: &Table, fwd: &[Vec<String>], rev: &[Vec<String>], results: &[String]
         out += &table(rev);
     }
     out += "\n\\begin{align*}\n";
-    let rows: Vec<String> = results.iter().map(|r| r.replacen(" = ", " &= ", 1)).collect();
+    let rows: Vec<String> = results
+        .iter()
+        .map(|r| r.replacen(" = ", " &= ", 1))
+        .collect();
     out += &rows.join(" \\\\\n");
     out += "\n\\end{align*}\n";
     out
