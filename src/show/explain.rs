@@ -114,7 +114,8 @@ fn subtree(g: &Graph, root: Id, leaves: &HashMap<Id, Symbol>) -> RecExpr<Math> {
 
 /// The chain from the raw adjoint to the printed form, for each variable of `wrt`.
 pub fn explain(model: &Model, wrt: &[&str]) -> Result<Explanation> {
-    let grad = crate::gradient_with(model.clone(), wrt, &crate::Options::default())?;
+    let grad =
+        crate::gradient::gradient_with(model.clone(), wrt, &crate::derive::Options::default())?;
     let d = &grad.derivation;
     let g = &d.adjoints.graph;
     let leaves: HashMap<Id, Symbol> = model
@@ -262,7 +263,10 @@ fn chain(
             if let Some(x) = crate::simplify::linear::expand(&best, shapes, &symmetric) {
                 let i = eg.add_expr(&best);
                 let j = eg.add_expr(&x);
-                eg.union_trusted(i, j, LINEAR);
+                // Shape-checked, as `union_checked` does, but recorded under the pass's name.
+                if eg[i].data.shape == eg[j].data.shape {
+                    eg.union_trusted(i, j, LINEAR);
+                }
             }
         }
         eg.rebuild();

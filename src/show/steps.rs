@@ -53,7 +53,7 @@ pub struct Steps {
     /// The adjoint lines in order.
     pub backward: Vec<Step>,
     /// The gradients as matgrad prints them.
-    pub gradient: crate::Gradient,
+    pub gradient: crate::gradient::Gradient,
     shapes: HashMap<Symbol, Shape>,
 }
 
@@ -121,7 +121,7 @@ pub fn simplify_one(e: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Result
 /// for each active use, in the order of the arguments.
 pub fn local_vjp(model: &Model, dag: &Dag, i: usize) -> Result<Vec<(usize, RecExpr<Math>)>> {
     let shapes = dag.shapes(model);
-    let mut g = Graph::new(shapes);
+    let mut g = ops::graph(shapes);
     let f = dag.formula(model, i);
     let mut ids: Vec<Id> = Vec::new();
     for n in f.as_ref() {
@@ -232,7 +232,11 @@ impl Steps {
     pub fn derive(model: &Model, dag: &Dag) -> Result<Steps> {
         let facts = symbol_facts(model, dag);
         let wrt: Vec<&str> = dag.wrt.iter().map(String::as_str).collect();
-        let gradient = crate::gradient_with(model.clone(), &wrt, &crate::Options::default())?;
+        let gradient = crate::gradient::gradient_with(
+            model.clone(),
+            &wrt,
+            &crate::derive::Options::default(),
+        )?;
         let n = dag.nodes.len();
         let mut inline: HashMap<Symbol, Tree> = HashMap::new();
         let mut contributions: Vec<Vec<(usize, RecExpr<Math>)>> = vec![Vec::new(); n];

@@ -380,7 +380,8 @@ impl Applier<Math, MathAnalysis> for Guarded {
             eg.analysis.refused.push(rule.to_string());
             return Vec::new();
         }
-        // With explanations on (`--explain`), the union records the rule's name.
+        // With explanations on (`--explain`), the union records the rule's name (the
+        // shapes were compared just above, as `union_checked` would).
         if let Some(lhs) = searcher_ast
             && eg.are_explanations_enabled()
         {
