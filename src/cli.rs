@@ -112,7 +112,13 @@ pub struct Args {
     pub steps: bool,
 
     /// Tabulate the forward or reverse sweep at the point of --at, four decimals.
-    #[arg(long, value_enum, value_name = "MODE", requires = "at", conflicts_with = "claim")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "MODE",
+        requires = "at",
+        conflicts_with = "claim"
+    )]
     pub trace: Option<TraceMode>,
 
     /// The input whose tangent is 1 in --trace forward (default: the first --wrt).
