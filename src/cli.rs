@@ -17,6 +17,26 @@ pub enum Format {
     Json,
 }
 
+/// How `--graph` draws the computational graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphKind {
+    /// An indented tree for the terminal.
+    Text,
+    /// Graphviz DOT.
+    Dot,
+    /// An SVG drawn by matgrad (layered layout).
+    Svg,
+}
+
+/// Which sweep `--trace` tabulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceMode {
+    /// vᵢ and v̇ᵢ for one seed direction.
+    Forward,
+    /// vᵢ of the forward sweep, then v̄ᵢ of the reverse sweep.
+    Reverse,
+}
+
 /// What the extraction minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CostModel {
@@ -83,4 +103,30 @@ pub struct Args {
         conflicts_with_all = ["at", "hessian", "check", "raw", "cost"]
     )]
     pub claim: Option<String>,
+
+    /// Show the computational graph (paths to the --wrt variables highlighted).
+    #[arg(long, value_enum, value_name = "KIND", conflicts_with = "claim")]
+    pub graph: Option<GraphKind>,
+
+    /// Show the backward pass step by step (values too with --at).
+    #[arg(long, requires = "wrt", conflicts_with = "claim")]
+    pub steps: bool,
+
+    /// Tabulate the forward or reverse sweep at the point of --at, four decimals.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "MODE",
+        requires = "at",
+        conflicts_with = "claim"
+    )]
+    pub trace: Option<TraceMode>,
+
+    /// The input whose tangent is 1 in --trace forward (default: the first --wrt).
+    #[arg(long, value_name = "NAME", requires = "trace")]
+    pub seed: Option<String>,
+
+    /// Show the chain of rewrites from the raw adjoint to the printed form.
+    #[arg(long, requires = "wrt", conflicts_with = "claim")]
+    pub explain: bool,
 }

@@ -41,6 +41,7 @@ pub mod print;
 pub mod problem;
 pub mod rational;
 pub mod report;
+pub mod show;
 pub mod simplify;
 pub mod stack;
 pub mod structure;

@@ -40,6 +40,8 @@ pub struct Printer<'a> {
     /// Whether the node printed next has its size fixed by a neighbour (`A + I`), so
     /// that an identity needs no size; read and reset by each node.
     sized: Cell<bool>,
+    /// Print the names given by `name` as they are (already in the notation).
+    pub verbatim: bool,
 }
 
 /// A name in the given notation: Greek spelled out becomes a letter in unicode, a command in LaTeX.
@@ -112,6 +114,7 @@ impl<'a> Printer<'a> {
             scalar,
             show_order: false,
             sized: Cell::new(false),
+            verbatim: false,
         }
     }
 
@@ -135,6 +138,22 @@ impl<'a> Printer<'a> {
     fn at(&self, id: Id, min: u8) -> String {
         let (s, l) = self.go(id);
         if l >= min { s } else { self.paren(&s) }
+    }
+
+    /// The base of a superscript: in LaTeX a base that ends in a superscript is
+    /// braced (`{W^\top}^\top`), since TeX refuses a double superscript.
+    fn base(&self, id: Id) -> String {
+        let s = self.at(id, POST);
+        if self.notation == Notation::Latex && (self.name)(id).is_none() {
+            let sup = matches!(
+                self.expr[id],
+                Math::Transpose(_) | Math::Inv(_) | Math::Pow(_) | Math::EPow(_) | Math::Norm2(_)
+            );
+            if sup {
+                return format!("{{{s}}}");
+            }
+        }
+        s
     }
 
     fn paren(&self, s: &str) -> String {
@@ -277,6 +296,9 @@ impl<'a> Printer<'a> {
     fn go_deep(&self, id: Id) -> (String, u8) {
         let sized = self.sized.replace(false);
         if let Some(n) = (self.name)(id) {
+            if self.verbatim {
+                return (n, ATOM);
+            }
             return (name(&n, self.notation), ATOM);
         }
         let uni = self.notation == Notation::Unicode;
@@ -314,7 +336,7 @@ impl<'a> Printer<'a> {
             ),
             Math::Pow([a, k]) | Math::EPow([a, k]) => {
                 let elementwise = matches!(self.expr[id], Math::EPow(_));
-                let base = self.at(*a, POST);
+                let base = self.base(*a);
                 let kr = match &self.expr[*k] {
                     Math::Num(r) => Some(*r),
                     _ => None,
@@ -345,7 +367,7 @@ impl<'a> Printer<'a> {
                     Notation::Unicode => "ᵀ",
                     Notation::Latex => "^\\top",
                 };
-                (format!("{}{sup}", self.with(sized).at(*a, POST)), POST)
+                (format!("{}{sup}", self.with(sized).base(*a)), POST)
             }
             // Every operation has an entry; an unknown function prints as its name.
             node => (node.to_string(), ATOM),

@@ -96,6 +96,9 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
             "--claim needs --wrt: the variable the claimed gradient is for",
         ));
     }
+    if args.graph.is_some() || args.steps || args.trace.is_some() || args.explain {
+        return show_views(args, &model, point.as_ref());
+    }
     if args.wrt.is_empty() {
         return Ok(Output {
             stdout: problem_only(args, &model, point.as_ref())?,
@@ -251,4 +254,41 @@ fn numbers(grad: &Gradient, p: &Point) -> Result<String> {
         s += &format!("∂/∂{v} = {numbers}\n");
     }
     Ok(s)
+}
+
+/// `--graph`, `--steps`, `--trace`, `--explain`: the views of `matgrad::show`.
+fn show_views(args: &Args, model: &Model, point: Option<&Point>) -> Result<Output> {
+    use crate::cli::{GraphKind, TraceMode};
+    use matgrad::show::{GraphView, OutFormat, TraceView, View};
+    let mut views = Vec::new();
+    if let Some(k) = args.graph {
+        views.push(View::Graph(match k {
+            GraphKind::Text => GraphView::Text,
+            GraphKind::Dot => GraphView::Dot,
+            GraphKind::Svg => GraphView::Svg,
+        }));
+    }
+    if args.steps {
+        views.push(View::Steps);
+    }
+    if let Some(m) = args.trace {
+        views.push(View::Trace(match m {
+            TraceMode::Forward => TraceView::Forward(args.seed.clone()),
+            TraceMode::Reverse => TraceView::Reverse,
+        }));
+    }
+    if args.explain {
+        views.push(View::Explain);
+    }
+    let format = match args.format {
+        Format::Json => OutFormat::Json,
+        f => OutFormat::Text(notation(f)),
+    };
+    let wrt: Vec<&str> = args.wrt.iter().map(String::as_str).collect();
+    let stdout = matgrad::show::render(model, &wrt, &views, format, point)?;
+    Ok(Output {
+        stdout,
+        stderr: String::new(),
+        code: 0,
+    })
 }

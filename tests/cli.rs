@@ -284,3 +284,56 @@ fn check_flag_reports_agreement() {
     assert!(out.starts_with("exit 0"), "{out}");
     assert!(out.contains("check ∂/∂X: ok"), "{out}");
 }
+
+#[test]
+fn show_the_work() {
+    let f004 = "x1, x2, x3 : scalar; (x1*x2*sin(x3) + exp(x1*x2))/x3";
+    let at = temp("p004.json", r#"{"x1": 1, "x2": 1.5, "x3": 2}"#);
+    let ae = "W : m x n; x : n; 0.5*norm2(W'*W*x - x)";
+    let cases: &[(&str, &[&str])] = &[
+        ("show-graph-no-wrt", &["x'*A*x", "--graph", "text"]),
+        (
+            "show-graph-ascii",
+            &[ae, "--wrt", "W", "--graph", "text", "--format", "ascii"],
+        ),
+        (
+            "show-steps-ascii",
+            &[ae, "--wrt", "W", "--steps", "--format", "ascii"],
+        ),
+        (
+            "show-steps-at",
+            &[f004, "--wrt", "x2", "--steps", "--at", &at],
+        ),
+        (
+            "show-trace-forward",
+            &[f004, "--trace", "forward", "--at", &at, "--seed", "x2"],
+        ),
+        (
+            "show-trace-reverse-latex",
+            &[f004, "--trace", "reverse", "--at", &at, "--format", "latex"],
+        ),
+        (
+            "show-steps-json",
+            &[
+                f004, "--wrt", "x2", "--steps", "--at", &at, "--format", "json",
+            ],
+        ),
+        ("show-err-steps-without-wrt", &["x'*A*x", "--steps"]),
+        (
+            "show-err-trace-without-at",
+            &["x'*A*x", "--trace", "reverse"],
+        ),
+        (
+            "show-err-bad-seed",
+            &[f004, "--trace", "forward", "--at", &at, "--seed", "y"],
+        ),
+        (
+            "show-err-bad-mode",
+            &[f004, "--trace", "sideways", "--at", &at],
+        ),
+    ];
+    for (name, args) in cases {
+        let out = run(args, None).replace(&at, "P.json");
+        insta::assert_snapshot!(*name, out);
+    }
+}

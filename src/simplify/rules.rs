@@ -459,7 +459,7 @@ impl Applier<Math, MathAnalysis> for Guarded {
         eg: &mut MathEGraph,
         eclass: Id,
         subst: &Subst,
-        _: Option<&PatternAst<Math>>,
+        searcher_ast: Option<&PatternAst<Math>>,
         rule: Symbol,
     ) -> Vec<Id> {
         if !self.conds.iter().all(|c| c.holds(eg, subst)) {
@@ -474,6 +474,14 @@ impl Applier<Math, MathAnalysis> for Guarded {
         if pattern_shape(&self.rhs, eg, subst) != want {
             eg.analysis.refused.push(rule.to_string());
             return Vec::new();
+        }
+        // With explanations on (`--explain`), the union records the rule's name (the
+        // shapes were compared just above, as `union_checked` would).
+        if let Some(lhs) = searcher_ast
+            && eg.are_explanations_enabled()
+        {
+            let (id, changed) = eg.union_instantiations(lhs, &self.rhs, subst, rule);
+            return if changed { vec![id] } else { Vec::new() };
         }
         let id = eg.add_instantiation(&self.rhs, subst);
         if union_checked(eg, eclass, id, rule.as_str()) {
