@@ -146,6 +146,14 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
         if !report.ok {
             code = 1;
         }
+        if args.hessian {
+            let hs = matgrad::hessian::hessians(&grad)?;
+            let (ok, text) = matgrad::hessian::check::check(&grad, &hs, 3, 7)?;
+            stdout += &text;
+            if !ok {
+                code = 1;
+            }
+        }
     }
     Ok(Output {
         stdout,

@@ -23,6 +23,7 @@
 //! scalars or vectors it is a matrix (size V × size U); otherwise it is the
 //! directional form, an expression in `dU`.
 
+pub mod check;
 pub mod coef;
 mod output;
 mod share;
@@ -33,7 +34,7 @@ use egg::{Id, Language, RecExpr, Symbol};
 
 pub use output::{text, with_helpers};
 
-use crate::Gradient;
+use crate::gradient::Gradient;
 use crate::derive::input_facts;
 use crate::error::{Error, ErrorKind, Result};
 use crate::forward;
@@ -250,6 +251,27 @@ pub fn hessians(grad: &Gradient) -> Result<Hessians> {
         });
     }
     Ok(Hessians { blocks: out, defs })
+}
+
+/// The gradient and every block of the Hessian of a problem's objective with respect
+/// to each of `wrt` (see [`hessians`]): a matrix for scalar and vector
+/// variables, the directional form H[dX] (an expression in a direction `dX` of X's
+/// shape) for matrix variables.
+///
+/// ```
+/// let (g, h) = matgrad::hessian("A : n x n; x : n; x'*A*x", &["x"]).unwrap();
+/// assert_eq!(h.blocks[0].show(matgrad::Notation::Ascii), "A + A'");
+/// let p = g.point(r#"{"A": [[1, 2], [3, 4]], "x": [1, 1]}"#).unwrap();
+/// assert_eq!(h.value(&g, &p, 0).unwrap().as_slice(), &[2.0, 5.0, 5.0, 8.0]);
+///
+/// let (_, h) = matgrad::hessian("A : n x n; X : n x m; tr(X'*A*X)", &["X"]).unwrap();
+/// assert_eq!(h.blocks[0].direction.as_deref(), Some("dX"));
+/// assert_eq!(h.blocks[0].show(matgrad::Notation::Unicode), "(A + Aᵀ)dX");
+/// ```
+pub fn hessian(src: &str, wrt: &[&str]) -> Result<(Gradient, Hessians)> {
+    let g = crate::gradient::gradient(src, wrt)?;
+    let h = hessians(&g)?;
+    Ok((g, h))
 }
 
 /// `d<name>`, or a variant not taken by the problem's names or helpers.

@@ -3,7 +3,7 @@
 use egg::{Id, Symbol};
 
 use super::{Hessian, Hessians, hessians};
-use crate::Gradient;
+use crate::gradient::Gradient;
 use crate::derive::typed_tree;
 use crate::error::Result;
 use crate::numeric::Point;
@@ -197,13 +197,19 @@ pub fn text(grad: &Gradient, notation: Notation, point: Option<&Point>) -> Resul
     let helpers = point.map(|p| with_helpers(grad, p)).transpose()?;
     let hs = hessians(grad)?;
     let mut s = String::new();
+    if notation == Notation::Ascii {
+        // Definitions first, so that the text reads back as a program.
+        for (n, e) in hs.definitions(notation) {
+            s += &format!("{n} = {e}\n");
+        }
+    }
     for h in &hs.blocks {
         s += &h.line(&f, notation);
         s.push('\n');
     }
     for (i, (n, e)) in hs.definitions(notation).iter().enumerate() {
         s += &match notation {
-            Notation::Ascii => format!("{n} = {e}\n"),
+            Notation::Ascii => String::new(),
             Notation::Latex => format!("\\text{{where }} {n} = {e}\n"),
             Notation::Unicode if i == 0 => format!("  where {n} = {e}\n"),
             Notation::Unicode => format!("        {n} = {e}\n"),
