@@ -17,12 +17,23 @@ pub const FD_TOL: f64 = 1e-5;
 
 /// The block ∂(∇_row f)/∂col by central differences of the gradient (column-major vec).
 pub fn fd_block(grad: &Gradient, p: &Point, row: usize, col: &str) -> Result<Value> {
+    fd_block_step(grad, p, row, col, 1e-5)
+}
+
+/// [`fd_block`] with relative step `step`.
+pub fn fd_block_step(
+    grad: &Gradient,
+    p: &Point,
+    row: usize,
+    col: &str,
+    step: f64,
+) -> Result<Value> {
     let c = Symbol::from(col);
     let x = p.values[&c].clone();
     let g0 = &grad.evaluate(p)?[row];
     let mut out = Value::zeros(g0.nrows() * g0.ncols(), x.nrows() * x.ncols());
     for k in 0..x.nrows() * x.ncols() {
-        let h = 1e-5 * (1.0 + x[k].abs());
+        let h = step * (1.0 + x[k].abs());
         let mut q = p.clone();
         let mut at = |s: f64| -> Result<Value> {
             let mut y = x.clone();
