@@ -4,8 +4,8 @@
 use egg::Symbol;
 
 use super::Hessians;
-use crate::gradient::Gradient;
 use crate::error::Result;
+use crate::gradient::Gradient;
 use crate::ir::Math;
 use crate::numeric::Point;
 use crate::numeric::check::rel_err;

@@ -34,10 +34,10 @@ use egg::{Id, Language, RecExpr, Symbol};
 
 pub use output::{text, with_helpers};
 
-use crate::gradient::Gradient;
 use crate::derive::input_facts;
 use crate::error::{Error, ErrorKind, Result};
 use crate::forward;
+use crate::gradient::Gradient;
 use crate::ir::{Dim, Graph, Math, Shape};
 use crate::simplify::cse::Tree;
 use crate::simplify::{self, CostKind, Facts, Limits};

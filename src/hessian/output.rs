@@ -3,9 +3,9 @@
 use egg::{Id, Symbol};
 
 use super::{Hessian, Hessians, hessians};
-use crate::gradient::Gradient;
 use crate::derive::typed_tree;
 use crate::error::Result;
+use crate::gradient::Gradient;
 use crate::numeric::Point;
 use crate::ops::Value;
 use crate::print::{self, Notation};
