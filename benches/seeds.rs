@@ -1,5 +1,8 @@
 //! Release-mode derivation of each seed problem, from the problem text to the
 //! printed answer (parse, shapes, reverse mode, e-graph, helpers, printing).
+//! The `hessian` group times the second derivatives of each seed problem from its
+//! derived gradient (forward mode over the gradient, coefficient matrices,
+//! e-graph, helpers, printing): every block for its variables.
 //! `cargo bench --bench seeds`; the README's table comes from this.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -36,5 +39,36 @@ fn seeds(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, seeds);
+fn hessians(c: &mut Criterion) {
+    let text = include_str!("../tests/data/seeds.toml");
+    let v: toml::Value = toml::from_str(text).expect("seeds.toml parses");
+    let mut group = c.benchmark_group("hessian");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(300));
+    for pr in v["problem"].as_array().expect("problems") {
+        if pr.get("error").is_some() {
+            continue;
+        }
+        let name = pr["name"].as_str().expect("name");
+        let input = pr["input"].as_str().expect("input");
+        let wrt: Vec<&str> = pr["wrt"]
+            .as_array()
+            .expect("wrt")
+            .iter()
+            .map(|x| x.as_str().expect("var"))
+            .collect();
+        let g = matgrad::gradient(input, &wrt).expect("derives");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let t = matgrad::hessian::text(black_box(&g), matgrad::Notation::Unicode, None);
+                black_box(t.expect("hessian"))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, seeds, hessians);
 criterion_main!(benches);

@@ -51,6 +51,7 @@ pub use claim::{ClaimError, Verdict, check_claim};
 pub use derive::{Derivation, Options};
 pub use error::{Error, ErrorKind, Result};
 pub use gradient::{Gradient, flops_report, gradient, gradient_with};
+pub use hessian::hessian;
 pub use model::Model;
 pub use print::Notation;
 pub use problem::{parse_problem, parse_problem_at, parse_program};

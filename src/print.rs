@@ -414,13 +414,16 @@ impl<'a> Printer<'a> {
         let mut ts = Vec::new();
         self.terms(id, &mut ts);
         let sized = sized || ts.iter().any(|t| self.fixes_size(*t));
+        // Each term printed once (printing it again for the sign would double the
+        // work at every level of nested sums).
+        let mut parts: Vec<(bool, String)> =
+            ts.iter().map(|t| self.with(sized).unsigned(*t)).collect();
         // Lead with a positive term where there is one: `a − b`, not `−b + a`.
-        if let Some(i) = ts.iter().position(|t| !self.with(sized).unsigned(*t).0) {
-            ts[..=i].rotate_right(1);
+        if let Some(i) = parts.iter().position(|p| !p.0) {
+            parts[..=i].rotate_right(1);
         }
         let mut s = String::new();
-        for (i, t) in ts.iter().enumerate() {
-            let (neg, text) = self.with(sized).unsigned(*t);
+        for (i, (neg, text)) in parts.into_iter().enumerate() {
             match (i, neg) {
                 (0, false) => s.push_str(&text),
                 (0, true) => s.push_str(&format!("{}{text}", self.minus())),

@@ -163,17 +163,22 @@ impl Report {
         let hs = hessian::hessians(grad)?;
         let mut exprs = Named::default();
         let mut vals = Named::default();
-        for h in &hs {
-            exprs.0.push((h.var.clone(), h.show(grad, Notation::Ascii)));
-            if let Some(p) = point {
+        let helpers = point.map(|p| hessian::with_helpers(grad, p)).transpose()?;
+        for h in &hs.blocks {
+            exprs.0.push((h.key(), h.show(Notation::Ascii)));
+            if let Some(p) = &helpers {
                 vals.0
-                    .push((h.var.clone(), Numbers::rows(&h.evaluate(grad, p)?)));
+                    .push((h.key(), Numbers::rows(&h.evaluate(p, &hs.defs)?)));
             }
         }
         if point.is_some() {
             self.hessian = Some(vals);
         }
         self.hessian_expression = Some(exprs);
+        // The Hessian's own helper terms are defined beside the gradient's.
+        if let Some(defs) = &mut self.definitions {
+            defs.0.extend(hs.definitions(Notation::Ascii));
+        }
         Ok(())
     }
 

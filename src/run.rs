@@ -168,6 +168,14 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
         if !report.ok {
             code = 1;
         }
+        if args.hessian {
+            let hs = matgrad::hessian::hessians(&grad)?;
+            let (ok, text) = matgrad::hessian::check::check(&grad, &hs, 3, 7)?;
+            stdout += &text;
+            if !ok {
+                code = 1;
+            }
+        }
     }
     Ok(Output {
         stdout,
@@ -203,29 +211,7 @@ fn claim_output(args: &Args, model: Model, claim: &str) -> Result<Output> {
 }
 
 fn hessian_text(grad: &Gradient, n: Notation, point: Option<&Point>) -> Result<String> {
-    let mut s = String::new();
-    let f = grad
-        .model
-        .objective_name
-        .clone()
-        .unwrap_or_else(|| "f".into());
-    for h in matgrad::hessian::hessians(grad)? {
-        let v = matgrad::print::name(&h.var, n);
-        let body = h.show(grad, n);
-        s += &match n {
-            Notation::Ascii => format!("d2{} = {body}\n", h.var),
-            Notation::Latex => format!("\\frac{{\\partial^2 {f}}}{{\\partial {v}^2}} = {body}\n"),
-            Notation::Unicode => format!("∂²{f}/∂{v}² = {body}\n"),
-        };
-        if let Some(p) = point {
-            let val = h.evaluate(grad, p)?;
-            let rows: Vec<Vec<f64>> = (0..val.nrows())
-                .map(|i| val.row(i).iter().copied().collect())
-                .collect();
-            s += &format!("hessian {} = {}\n", h.var, json!(rows));
-        }
-    }
-    Ok(s)
+    matgrad::hessian::text(grad, n, point)
 }
 
 fn problem_only(args: &Args, model: &Model, point: Option<&Point>) -> Result<String> {

@@ -129,10 +129,7 @@ fn language_examples() {
                 "--hessian",
             ],
         ),
-        (
-            "hessian-matrix-refused",
-            &["sum(W*x)", "--wrt", "W", "--hessian"],
-        ),
+        ("hessian-matrix", &["sum(W*x)", "--wrt", "W", "--hessian"]),
         (
             "flops",
             &[

@@ -69,8 +69,8 @@ const FACT_RULES: &[(&str, &str, &str)] = &[
     ("A : n x n; abs(det(A))", "A", "csign(c)A⁻ᵀ"),
     // det(S)/(2√det(S)) = √det(S)/2 for positive det(S).
     ("S : spd n x n; sqrt(det(S))", "S", "(sqrt(det(S))/2)S⁻¹"),
-    // diag(AD) = diag(A) ∘ diag(D) for a diagonal D; diag(xxᵀ) = x ∘ x.
-    ("v, x, y : n; y'*diag(x*x'*diag(v))", "y", "x ∘ x ∘ v"),
+    // diag(AD) = diag(A) ∘ diag(D) for a diagonal D; diag(xxᵀ) = x ∘ x = x∘².
+    ("v, x, y : n; y'*diag(x*x'*diag(v))", "y", "x∘² ∘ v"),
     // diag(v)⁻¹ = diag(1 ⊘ v), and diag(diag(w)) = w.
     ("v : n; logdet(diag(v))", "v", "1 ⊘ v"),
 ];

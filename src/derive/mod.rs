@@ -70,6 +70,8 @@ pub struct Derivation {
     pub cost: CostKind,
     /// What translation validation found.
     pub validation: validate::Validation,
+    /// What the simplifier knew of the inputs and helper terms (reused by the Hessian).
+    pub facts: HashMap<Symbol, Facts>,
 }
 
 /// What the declarations say of the model's inputs (shape, `sym`, `spd`).
@@ -218,11 +220,13 @@ fn derive_once(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation
         stats,
         cost: opts.cost.clone(),
         validation: validate::Validation::default(),
+        facts: HashMap::new(),
     };
     if !opts.raw {
         name_common(&mut d, &mut taken, &facts);
     }
     inline_single_use(&mut d);
+    d.facts = facts;
     Ok(d)
 }
 

@@ -1,0 +1,228 @@
+//! Hessian blocks as text and as numbers at a point.
+
+use egg::{Id, Symbol};
+
+use super::{Hessian, Hessians, hessians};
+use crate::derive::typed_tree;
+use crate::error::Result;
+use crate::gradient::Gradient;
+use crate::numeric::Point;
+use crate::ops::Value;
+use crate::print::{self, Notation};
+use crate::simplify::cse::Tree;
+
+impl Hessian {
+    /// The form in a notation (`0` when identically zero).
+    pub fn show(&self, notation: Notation) -> String {
+        let Some(t) = &self.tree else {
+            return "0".into();
+        };
+        match typed_tree(self.symbols.clone(), t) {
+            Ok((g, root)) => {
+                let none = |_: Id| None;
+                let scalar = |id: Id| g.shape(id).is_scalar();
+                print::Printer::new(&g.expr, notation, &none, &scalar).print(root)
+            }
+            Err(e) => format!("<{e}>"),
+        }
+    }
+
+    /// The line that states the block, e.g. `∂²f/∂x² = …`, `∂²f/∂X²[dX] = …`,
+    /// `∂²f/∂x∂y = …`; in ASCII `d2x = …`, `d2X[dX] = …`, `d2x_y = …`.
+    pub fn line(&self, f: &str, notation: Notation) -> String {
+        let (r, c) = (
+            print::name(&self.row, notation),
+            print::name(&self.col, notation),
+        );
+        let dir = self
+            .direction
+            .as_ref()
+            .map(|d| format!("[{}]", print::name(d, notation)))
+            .unwrap_or_default();
+        let body = self.show(notation);
+        match notation {
+            Notation::Ascii if self.is_diagonal() => format!("d2{r}{dir} = {body}"),
+            Notation::Ascii => format!("d2{r}_{c}{dir} = {body}"),
+            Notation::Unicode if self.is_diagonal() => format!("∂²{f}/∂{r}²{dir} = {body}"),
+            Notation::Unicode => format!("∂²{f}/∂{r}∂{c}{dir} = {body}"),
+            Notation::Latex => {
+                let den = if self.is_diagonal() {
+                    format!("\\partial {r}^2")
+                } else {
+                    format!("\\partial {r} \\partial {c}")
+                };
+                format!("\\frac{{\\partial^2 {f}}}{{{den}}}{dir} = {body}")
+            }
+        }
+    }
+
+    /// The JSON key: `V` for a diagonal block, `V,U` for a mixed one.
+    pub fn key(&self) -> String {
+        if self.is_diagonal() {
+            self.row.clone()
+        } else {
+            format!("{},{}", self.row, self.col)
+        }
+    }
+
+    /// The full block at a point: rows indexed by vec of the row variable, columns
+    /// by vec of the column variable (column-major). `helpers` is the point with the
+    /// gradient's helper terms evaluated (see [`with_helpers`]); `defs` are the
+    /// Hessian's own helpers ([`Hessians::defs`]).
+    pub fn evaluate(&self, helpers: &Point, defs: &[(Symbol, Tree)]) -> Result<Value> {
+        let size = |v: &str| {
+            helpers
+                .values
+                .get(&Symbol::from(v))
+                .map_or(1, |x| x.nrows() * x.ncols())
+        };
+        let (nr, nc) = (size(&self.row), size(&self.col));
+        let Some(t) = &self.tree else {
+            return Ok(Value::zeros(nr, nc));
+        };
+        // Only the helpers this block uses (others may be in another direction).
+        let mut needed: std::collections::HashSet<Symbol> = std::collections::HashSet::new();
+        let note = |t: &Tree, needed: &mut std::collections::HashSet<Symbol>| {
+            t.visit(&mut |x| {
+                if let crate::ir::Math::Var(v) = x.op {
+                    needed.insert(v);
+                }
+            })
+        };
+        note(t, &mut needed);
+        for (s, d) in defs.iter().rev() {
+            if needed.contains(s) {
+                note(d, &mut needed);
+            }
+        }
+        let defs: Vec<&(Symbol, Tree)> = defs.iter().filter(|(s, _)| needed.contains(s)).collect();
+        let at = |p: &mut Point| -> Result<Value> {
+            for (s, d) in &defs {
+                let (g, root) = typed_tree(self.symbols.clone(), d)?;
+                let v = crate::numeric::evaluate(&g.expr, p)?[usize::from(root)].clone();
+                p.values.insert(*s, v);
+            }
+            let (g, root) = typed_tree(self.symbols.clone(), t)?;
+            Ok(crate::numeric::evaluate(&g.expr, p)?[usize::from(root)].clone())
+        };
+        let mut p = helpers.clone();
+        let Some(dir) = &self.direction else {
+            let v = at(&mut p)?;
+            return Ok(if v.shape() == (1, 1) && (nr, nc) != (1, 1) {
+                Value::from_element(nr, nc, v[(0, 0)])
+            } else {
+                v
+            });
+        };
+        // The directional form along each unit direction gives one column.
+        let col = &helpers.values[&Symbol::from(self.col.as_str())];
+        let mut out = Value::zeros(nr, nc);
+        for k in 0..nc {
+            let mut e = Value::zeros(col.nrows(), col.ncols());
+            e[(k % col.nrows(), k / col.nrows())] = 1.0;
+            p.values.insert(Symbol::from(dir.as_str()), e);
+            let v = at(&mut p)?;
+            for r in 0..nr {
+                out[(r, k)] = if v.shape() == (1, 1) { v[(0, 0)] } else { v[r] };
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The point with the gradient's helper terms evaluated (in dependency order).
+pub fn with_helpers(grad: &Gradient, point: &Point) -> Result<Point> {
+    let d = &grad.derivation;
+    let mut p = point.clone();
+    for def in &d.defs {
+        let (g, root) = d.typed(&grad.model, &def.tree)?;
+        let v = crate::numeric::evaluate(&g.expr, &p)?;
+        p.values.insert(def.name, v[usize::from(root)].clone());
+    }
+    Ok(p)
+}
+
+impl Hessians {
+    /// The value of block `i` at a point (inputs only; helpers are evaluated here).
+    pub fn value(&self, grad: &Gradient, point: &Point, i: usize) -> Result<Value> {
+        let p = with_helpers(grad, point)?;
+        self.blocks[i].evaluate(&p, &self.defs)
+    }
+
+    /// The point with the gradient's and the Hessian's helper terms evaluated.
+    /// (The Hessian's helpers may use the directions: they are evaluated where used.)
+    pub fn helpers_at(&self, grad: &Gradient, point: &Point) -> Result<Point> {
+        with_helpers(grad, point)
+    }
+
+    /// The Hessian's helper terms in a notation, as `(name, definition)`.
+    pub fn definitions(&self, notation: Notation) -> Vec<(String, String)> {
+        let symbols = self
+            .blocks
+            .first()
+            .map(|b| b.symbols.clone())
+            .unwrap_or_default();
+        self.defs
+            .iter()
+            .map(|(s, t)| {
+                let body = match typed_tree(symbols.clone(), t) {
+                    Ok((g, root)) => {
+                        let none = |_: Id| None;
+                        let scalar = |id: Id| g.shape(id).is_scalar();
+                        print::Printer::new(&g.expr, notation, &none, &scalar).print(root)
+                    }
+                    Err(e) => format!("<{e}>"),
+                };
+                (print::name(s.as_str(), notation), body)
+            })
+            .collect()
+    }
+}
+
+fn rows(v: &Value) -> serde_json::Value {
+    let rows: Vec<Vec<f64>> = (0..v.nrows())
+        .map(|i| v.row(i).iter().copied().collect())
+        .collect();
+    serde_json::json!(rows)
+}
+
+/// The Hessian blocks as text lines with their helper terms (and their values at
+/// `point`, if given).
+pub fn text(grad: &Gradient, notation: Notation, point: Option<&Point>) -> Result<String> {
+    let f = grad
+        .model
+        .objective_name
+        .clone()
+        .unwrap_or_else(|| "f".into());
+    let helpers = point.map(|p| with_helpers(grad, p)).transpose()?;
+    let hs = hessians(grad)?;
+    let mut s = String::new();
+    if notation == Notation::Ascii {
+        // Definitions first, so that the text reads back as a program.
+        for (n, e) in hs.definitions(notation) {
+            s += &format!("{n} = {e}\n");
+        }
+    }
+    for h in &hs.blocks {
+        s += &h.line(&f, notation);
+        s.push('\n');
+    }
+    for (i, (n, e)) in hs.definitions(notation).iter().enumerate() {
+        s += &match notation {
+            Notation::Ascii => String::new(),
+            Notation::Latex => format!("\\text{{where }} {n} = {e}\n"),
+            Notation::Unicode if i == 0 => format!("  where {n} = {e}\n"),
+            Notation::Unicode => format!("        {n} = {e}\n"),
+        };
+    }
+    if let Some(p) = &helpers {
+        for h in &hs.blocks {
+            s += &format!(
+                "hessian {} = {}\n",
+                h.key(),
+                rows(&h.evaluate(p, &hs.defs)?)
+            );
+        }
+    }
+    Ok(s)
+}
