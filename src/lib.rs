@@ -33,6 +33,7 @@ pub mod forward;
 pub mod gradient;
 pub mod hessian;
 pub mod ir;
+pub mod jacobian;
 pub mod model;
 pub mod names;
 pub mod numeric;
@@ -47,6 +48,7 @@ pub mod syntax;
 
 pub use claim::{ClaimError, Verdict, check_claim};
 pub use derive::{Derivation, Options};
+pub use jacobian::{Jacobian, Vjp, jacobian, vjp};
 pub use error::{Error, ErrorKind, Result};
 pub use gradient::{Gradient, flops_report, gradient, gradient_with};
 pub use model::Model;

@@ -18,7 +18,7 @@ pub struct Output {
     pub code: u8,
 }
 
-fn notation(f: Format) -> Notation {
+pub fn notation(f: Format) -> Notation {
     match f {
         Format::Ascii => Notation::Ascii,
         Format::Latex => Notation::Latex,
@@ -46,6 +46,23 @@ fn parse_dims(text: &str) -> Result<HashMap<Symbol, f64>> {
     Ok(out)
 }
 
+/// The derivation options of the arguments, and the sizes of `--dims`.
+pub fn options(args: &Args) -> Result<(Options, HashMap<Symbol, f64>)> {
+    let mut opts = Options::default();
+    let mut flops_sizes = HashMap::new();
+    if args.cost == CostModel::Flops {
+        flops_sizes = args
+            .dims
+            .as_deref()
+            .map(parse_dims)
+            .transpose()?
+            .unwrap_or_default();
+        opts.cost = CostKind::Flops(flops_sizes.clone());
+    }
+    opts.raw = args.raw;
+    Ok((opts, flops_sizes))
+}
+
 pub fn run(args: &Args, source: &str) -> Result<Output> {
     let values = match &args.at {
         Some(path) => {
@@ -59,11 +76,18 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
         }
         None => None,
     };
+    // The Jacobian and the VJP take objectives of any shape.
+    let any_shape = args.jacobian || args.vjp.is_some();
     let (model, point) = match &values {
+        Some(v) if any_shape => {
+            let (m, p) = matgrad::jacobian::parse_at(source, v)?;
+            (m, Some(p))
+        }
         Some(v) => {
             let (m, p) = matgrad::parse_problem_at(source, v)?;
             (m, Some(p))
         }
+        None if any_shape => (matgrad::jacobian::parse(source)?, None),
         None => (matgrad::parse_problem(source)?, None),
     };
     for w in &args.wrt {
@@ -88,6 +112,9 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
             "--claim needs --wrt: the variable the claimed gradient is for",
         ));
     }
+    if any_shape {
+        return crate::run_jacobian::run(args, model, point, values);
+    }
     if args.wrt.is_empty() {
         return Ok(Output {
             stdout: problem_only(args, &model, point.as_ref())?,
@@ -98,18 +125,7 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
     if let Some(claim) = &args.claim {
         return claim_output(args, model, claim);
     }
-    let mut opts = Options::default();
-    let mut flops_sizes = HashMap::new();
-    if args.cost == CostModel::Flops {
-        flops_sizes = args
-            .dims
-            .as_deref()
-            .map(parse_dims)
-            .transpose()?
-            .unwrap_or_default();
-        opts.cost = CostKind::Flops(flops_sizes.clone());
-    }
-    opts.raw = args.raw;
+    let (opts, flops_sizes) = options(args)?;
     let wrt: Vec<&str> = args.wrt.iter().map(String::as_str).collect();
     let grad = matgrad::gradient_with(model, &wrt, &opts)?;
     let mut stderr = String::new();
