@@ -32,7 +32,7 @@ use std::collections::HashMap;
 
 use egg::Symbol;
 
-pub use check::{Report, check, check_vjp};
+pub use check::{Report, check, check_vjp, finite_difference};
 pub use output::{json, print, rows, value_json, vjp_json, vjp_print};
 
 use crate::autodiff::{self, Adjoints};
@@ -255,7 +255,7 @@ pub fn with_cotangent(mut model: Model, u: &str) -> Result<Model> {
     if !is_name(u) {
         return Err(bad(format!("`{u}` is not a name")));
     }
-    match model.input(u) {
+    match model.inputs.iter_mut().find(|i| i.name == u) {
         Some(i) => {
             let used = autodiff::active_set(&model.graph, &[Symbol::from(u)])
                 [usize::from(model.objective)];
@@ -264,7 +264,12 @@ pub fn with_cotangent(mut model: Model, u: &str) -> Result<Model> {
                     "the objective depends on `{u}`; the cotangent must be an input it does not use"
                 )));
             }
-            if i.shape != f_shape {
+            if !i.declared {
+                // Known from a point only: it takes the objective's shape (the point's
+                // value is checked against it when the point is bound).
+                i.shape = f_shape.clone();
+                model.graph.vars.insert(Symbol::from(u), f_shape);
+            } else if i.shape != f_shape {
                 return Err(Error::new(
                     ErrorKind::Shape,
                     format!(

@@ -380,9 +380,25 @@ impl<'a> Readoff<'a> {
                 let j = self.b.mul(d, j)?;
                 term(Core::Diag(j))
             }
+            // (diag(y)M) ∘ C = diag(y)(M ∘ C): diag(y) scales rows (columns on the right).
+            Core::Diag(j) if t.left.is_none() || t.right.is_none() => match (t.left, t.right) {
+                (None, Some(r)) => Term {
+                    left: None,
+                    core: Core::Diag(j),
+                    right: Some(self.b.had(r, c)?),
+                },
+                (l, _) => Term {
+                    left: Some(match l {
+                        Some(l) => self.b.had(l, c)?,
+                        None => c,
+                    }),
+                    core: Core::Diag(j),
+                    right: None,
+                },
+            },
             Core::Diag(_) => {
                 return Err(unsupported(
-                    "an elementwise product with a product of a diagonal matrix",
+                    "an elementwise product of a constant with L·diag(ξ)·R",
                 ));
             }
             Core::Scal(r, k) => {
