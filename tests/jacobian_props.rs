@@ -33,11 +33,12 @@ impl Gen {
             return self.leaf(kind);
         }
         let d = depth - 1;
-        match kind {
+        let e = match kind {
             Kind::Scalar => self.scalar(d),
             Kind::Vec => self.vector(d),
             Kind::Mat => self.matrix(d),
-        }
+        };
+        format!("({e})")
     }
 
     fn leaf(&mut self, kind: Kind) -> String {
@@ -134,8 +135,9 @@ fn seed_from_env() -> proptest::test_runner::RngSeed {
     proptest::test_runner::RngSeed::Fixed(seed)
 }
 
-/// Checks one random problem; `Ok(false)` when no point of its domain was found.
-fn check_random_problem(seed: u64) -> Result<bool, TestCaseError> {
+/// Checks one random problem: how many matrix and directional forms it compared (none
+/// when no point of its domain was found).
+fn check_random_problem(seed: u64) -> Result<Option<(usize, usize)>, TestCaseError> {
     let mut gen_ = Gen {
         rng: Rng::new(seed),
     };
@@ -190,7 +192,7 @@ fn check_random_problem(seed: u64) -> Result<bool, TestCaseError> {
         }
     });
     let Some((p, ours, raw)) = found else {
-        return Ok(false);
+        return Ok(None);
     };
     let f = j.value(&p).map(|v| v.amax()).unwrap_or(0.0);
     for (i, v) in vars.iter().enumerate() {
@@ -222,13 +224,15 @@ fn check_random_problem(seed: u64) -> Result<bool, TestCaseError> {
             .fold(f64::INFINITY, f64::min);
         prop_assert!(e <= 1e-5, "{}: J_{} vs finite differences {:e}", src, v, e);
     }
-    Ok(true)
+    let matrices = j.forms.iter().filter(|f| **f == Form::Matrix).count();
+    Ok(Some((matrices, j.forms.len() - matrices)))
 }
 
 #[test]
 fn jacobians_of_random_expressions() {
     use std::cell::Cell;
     let compared = Cell::new(0usize);
+    let forms = Cell::new((0usize, 0usize));
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: cases(),
         rng_seed: seed_from_env(),
@@ -237,15 +241,18 @@ fn jacobians_of_random_expressions() {
     });
     runner
         .run(&any::<u64>(), |seed| {
-            if check_random_problem(seed)? {
+            if let Some((m, d)) = check_random_problem(seed)? {
                 compared.set(compared.get() + 1);
+                let (a, b) = forms.get();
+                forms.set((a + m, b + d));
             }
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{e}"));
     let n = compared.get();
+    let (m, d) = forms.get();
     eprintln!(
-        "{n} of {} random Jacobians compared with their raw forms and finite differences",
+        "{n} of {} random problems compared with their raw forms and finite differences ({m} Jacobian matrices, {d} directional forms)",
         cases()
     );
     assert!(
@@ -253,4 +260,6 @@ fn jacobians_of_random_expressions() {
         "only {n} of {} compared",
         cases()
     );
+    // Most objectives are vectors of x and s: most results are matrices.
+    assert!(m >= n, "only {m} matrices in {n} problems");
 }
