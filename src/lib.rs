@@ -48,9 +48,9 @@ pub mod syntax;
 
 pub use claim::{ClaimError, Verdict, check_claim};
 pub use derive::{Derivation, Options};
-pub use jacobian::{Jacobian, Vjp, jacobian, vjp};
 pub use error::{Error, ErrorKind, Result};
 pub use gradient::{Gradient, flops_report, gradient, gradient_with};
+pub use jacobian::{Jacobian, Vjp, jacobian, vjp};
 pub use model::Model;
 pub use print::Notation;
 pub use problem::{parse_problem, parse_problem_at, parse_program};

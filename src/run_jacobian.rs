@@ -60,7 +60,10 @@ fn jacobian(
         f => {
             let mut s = jac::print(&j, notation(f)) + "\n";
             if let Some(p) = point {
-                s += &format!("value = {}\n", output_value(&j.value(p)?, &j.objective_shape()));
+                s += &format!(
+                    "value = {}\n",
+                    output_value(&j.value(p)?, &j.objective_shape())
+                );
                 for (v, m) in j.derivation.vars.iter().zip(j.evaluate(p)?) {
                     s += &format!("jacobian {v} = {}\n", jac::rows(&m));
                 }
@@ -102,7 +105,10 @@ fn vjp(
             let mut s = jac::vjp_print(&v, notation(f)) + "\n";
             if let Some(p) = &point {
                 for (x, val) in v.derivation.vars.iter().zip(v.evaluate(p)?) {
-                    let shape = v.model.input(x).map(|i| i.shape.clone())
+                    let shape = v
+                        .model
+                        .input(x)
+                        .map(|i| i.shape.clone())
                         .unwrap_or_else(matgrad::ir::Shape::scalar);
                     s += &format!("vjp {x} = {}\n", output_value(&val, &shape));
                 }

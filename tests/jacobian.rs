@@ -63,9 +63,18 @@ fn printed_forms() {
         ("softmax", &[SOFTMAX, "--wrt", "z", "--jacobian"]),
         ("tanh-layer", &[TANH_LAYER, "--wrt", "x", "--jacobian"]),
         ("solve", &[SOLVE, "--wrt", "b", "--jacobian"]),
-        ("sigmoid-layer", &[SIGMOID_LAYER, "--wrt", "x", "--jacobian"]),
-        ("matrix-square", &[MATRIX_SQUARE, "--wrt", "X", "--jacobian"]),
-        ("matrix-inverse", &[MATRIX_INVERSE, "--wrt", "X", "--jacobian"]),
+        (
+            "sigmoid-layer",
+            &[SIGMOID_LAYER, "--wrt", "x", "--jacobian"],
+        ),
+        (
+            "matrix-square",
+            &[MATRIX_SQUARE, "--wrt", "X", "--jacobian"],
+        ),
+        (
+            "matrix-inverse",
+            &[MATRIX_INVERSE, "--wrt", "X", "--jacobian"],
+        ),
         (
             "scalar-objective",
             &["A : n x n; x : n; x'*A*x", "--wrt", "x", "--jacobian"],
@@ -111,11 +120,25 @@ fn printed_forms() {
         ),
         (
             "ascii",
-            &[SIGMOID_LAYER, "--wrt", "x", "--jacobian", "--format", "ascii"],
+            &[
+                SIGMOID_LAYER,
+                "--wrt",
+                "x",
+                "--jacobian",
+                "--format",
+                "ascii",
+            ],
         ),
         (
             "latex",
-            &[MATRIX_SQUARE, "--wrt", "X", "--jacobian", "--format", "latex"],
+            &[
+                MATRIX_SQUARE,
+                "--wrt",
+                "X",
+                "--jacobian",
+                "--format",
+                "latex",
+            ],
         ),
         (
             "check",
@@ -158,7 +181,16 @@ fn json_at_a_point() {
     insta::assert_snapshot!(
         "json-linear",
         run(
-            &[LINEAR, "--wrt", "x", "--jacobian", "--at", &p, "--format", "json"],
+            &[
+                LINEAR,
+                "--wrt",
+                "x",
+                "--jacobian",
+                "--at",
+                &p,
+                "--format",
+                "json"
+            ],
             None
         )
     );
@@ -167,25 +199,53 @@ fn json_at_a_point() {
     insta::assert_snapshot!(
         "json-matrix-square",
         run(
-            &[MATRIX_SQUARE, "--wrt", "X", "--jacobian", "--at", &p, "--format", "json"],
+            &[
+                MATRIX_SQUARE,
+                "--wrt",
+                "X",
+                "--jacobian",
+                "--at",
+                &p,
+                "--format",
+                "json"
+            ],
             None
         )
     );
-    let p = temp("sigmoid.json", r#"{"W": [[1, 0], [0, 2]], "x": [0.5, -0.5], "u": [1, 2]}"#);
+    let p = temp(
+        "sigmoid.json",
+        r#"{"W": [[1, 0], [0, 2]], "x": [0.5, -0.5], "u": [1, 2]}"#,
+    );
     insta::assert_snapshot!(
         "json-vjp",
         run(
-            &[SIGMOID_LAYER, "--wrt", "x", "--vjp", "u", "--at", &p, "--format", "json"],
+            &[
+                SIGMOID_LAYER,
+                "--wrt",
+                "x",
+                "--vjp",
+                "u",
+                "--at",
+                &p,
+                "--format",
+                "json"
+            ],
             None
         )
     );
     insta::assert_snapshot!(
         "text-at-a-point",
-        run(&[SIGMOID_LAYER, "--wrt", "x", "--jacobian", "--at", &p], None)
+        run(
+            &[SIGMOID_LAYER, "--wrt", "x", "--jacobian", "--at", &p],
+            None
+        )
     );
     insta::assert_snapshot!(
         "json-no-point",
-        run(&[SOFTMAX, "--wrt", "z", "--jacobian", "--format", "json"], None)
+        run(
+            &[SOFTMAX, "--wrt", "z", "--jacobian", "--format", "json"],
+            None
+        )
     );
 }
 
@@ -194,7 +254,16 @@ fn json_at_a_point() {
 fn json_numbers() {
     let p = temp("square2.json", r#"{"X": [[1, 2], [3, 4]]}"#);
     let out = Command::new(env!("CARGO_BIN_EXE_matgrad"))
-        .args([MATRIX_SQUARE, "--wrt", "X", "--jacobian", "--at", &p, "--format", "json"])
+        .args([
+            MATRIX_SQUARE,
+            "--wrt",
+            "X",
+            "--jacobian",
+            "--at",
+            &p,
+            "--format",
+            "json",
+        ])
         .output()
         .expect("runs");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -203,7 +272,9 @@ fn json_numbers() {
     let d = |a: usize, b: usize| if a == b { 1.0 } else { 0.0 };
     for (i, j, k, l) in (0..16).map(|c| (c % 2, (c / 2) % 2, (c / 4) % 2, c / 8)) {
         let want = d(i, k) * x[l][j] + x[i][k] * d(j, l);
-        let got = v["jacobian"]["X"][j * 2 + i][l * 2 + k].as_f64().expect("number");
+        let got = v["jacobian"]["X"][j * 2 + i][l * 2 + k]
+            .as_f64()
+            .expect("number");
         assert_eq!(got, want, "entry {i}{j},{k}{l}");
     }
     assert_eq!(v["value"], serde_json::json!([[7.0, 10.0], [15.0, 22.0]]));
@@ -222,32 +293,84 @@ const CASES: &[(&str, &[&str], &[bool])] = &[
     (MATRIX_INVERSE, &["X"], &[false]),
     ("A : n x n; x : n; x'*A*x", &["x", "A"], &[true, false]),
     ("x : 1 x n; A : n x m; x*A", &["x", "A"], &[true, false]),
-    ("alpha : scalar; a : n; B : n x n; exp(alpha)*a + alpha*B*a", &["alpha", "a", "B"], &[true, true, false]),
+    (
+        "alpha : scalar; a : n; B : n x n; exp(alpha)*a + alpha*B*a",
+        &["alpha", "a", "B"],
+        &[true, true, false],
+    ),
     ("x : n; y : n; (x*x')*y", &["x", "y"], &[true, true]),
-    ("x : n; B : n x n; (x*x' .* B)*x", &["x", "B"], &[true, false]),
+    (
+        "x : n; B : n x n; (x*x' .* B)*x",
+        &["x", "B"],
+        &[true, false],
+    ),
     ("x : n; B : n x n; ((x*x') .* B)'*x", &["x"], &[true]),
     ("x : n; sum(x)*x", &["x"], &[true]),
     ("x : n; diag(x)*diag(x)*x", &["x"], &[true]),
     ("x : n; norm2(x)*exp(x)", &["x"], &[true]),
     ("x : n; tr(x*x')*x", &["x"], &[true]),
     ("x : n; diag(x*x')", &["x"], &[true]),
-    ("x : n; B : n x n; diag(x)*B*diag(x)*x", &["x", "B"], &[true, false]),
+    (
+        "x : n; B : n x n; diag(x)*B*diag(x)*x",
+        &["x", "B"],
+        &[true, false],
+    ),
     ("x : n; log(x) ./ x", &["x"], &[true]),
-    ("x : n; A : n x n; inv(A + x*x')*x", &["x", "A"], &[true, false]),
-    ("x : n; C : n x m; (C'*x) ./ (1 + norm2(x))", &["x", "C"], &[true, false]),
-    ("x : n; s : scalar; softplus(s*x) - swish(x)/s", &["x", "s"], &[true, true]),
-    ("x : n; y : n; relu(x) .* y + abs(y) .* sin(x)", &["x", "y"], &[true, true]),
-    ("x : n; A : n x n; sum(A*diag(x))*x + logsumexp(x)*x", &["x"], &[true]),
+    (
+        "x : n; A : n x n; inv(A + x*x')*x",
+        &["x", "A"],
+        &[true, false],
+    ),
+    (
+        "x : n; C : n x m; (C'*x) ./ (1 + norm2(x))",
+        &["x", "C"],
+        &[true, false],
+    ),
+    (
+        "x : n; s : scalar; softplus(s*x) - swish(x)/s",
+        &["x", "s"],
+        &[true, true],
+    ),
+    (
+        "x : n; y : n; relu(x) .* y + abs(y) .* sin(x)",
+        &["x", "y"],
+        &[true, true],
+    ),
+    (
+        "x : n; A : n x n; sum(A*diag(x))*x + logsumexp(x)*x",
+        &["x"],
+        &[true],
+    ),
     ("x : n; A : n x n; diag(tr(A*x*x')*A)", &["x"], &[true]),
-    ("x : n; A : n x n; (A .* (x*x'))*x + (x*x')'*(A*x)", &["x"], &[true]),
+    (
+        "x : n; A : n x n; (A .* (x*x'))*x + (x*x')'*(A*x)",
+        &["x"],
+        &[true],
+    ),
     ("x : n; A : n x m; sum(x*x'*A)", &["x"], &[true]),
-    ("x : n; A : n x n; B : n x n; C : n x n; y : n; ((A*diag(x)*B) .* C)*y", &["x"], &[false]),
-    ("X : n x n; S : spd n x n; logdet(S + X*X')*X", &["X"], &[false]),
+    (
+        "x : n; A : n x n; B : n x n; C : n x n; y : n; ((A*diag(x)*B) .* C)*y",
+        &["x"],
+        &[false],
+    ),
+    (
+        "X : n x n; S : spd n x n; logdet(S + X*X')*X",
+        &["X"],
+        &[false],
+    ),
     ("X : m x n; tr(X'*X)", &["X"], &[false]),
-    ("s : scalar; t : scalar; sin(s*t)", &["s", "t"], &[true, true]),
+    (
+        "s : scalar; t : scalar; sin(s*t)",
+        &["s", "t"],
+        &[true, true],
+    ),
     ("x : n; A : n x n; x'*A", &["x", "A"], &[true, false]),
     ("x : n; softmax(x) .* x", &["x"], &[true]),
-    ("x : n; v : n; x ./ v + v ./ (1 + x.^2)", &["x", "v"], &[true, true]),
+    (
+        "x : n; v : n; x ./ v + v ./ (1 + x.^2)",
+        &["x", "v"],
+        &[true, true],
+    ),
 ];
 
 /// Every Jacobian agrees with central differences and with its unsimplified form.
@@ -264,7 +387,12 @@ fn jacobians_equal_finite_differences() {
         );
         let r = matgrad::jacobian::check(&j, 4, 100 + i as u64)
             .unwrap_or_else(|e| panic!("{src}: {e}"));
-        assert!(r.ok, "{src}\n{}\n{}", matgrad::jacobian::print(&j, matgrad::Notation::Ascii), r.text);
+        assert!(
+            r.ok,
+            "{src}\n{}\n{}",
+            matgrad::jacobian::print(&j, matgrad::Notation::Ascii),
+            r.text
+        );
         assert!(r.worst_fd < 1e-6, "{src}: {}", r.text);
     }
 }
@@ -276,7 +404,11 @@ fn directional_when_no_matrix_form() {
     let j = matgrad::jacobian(src, &["x"]).expect("derives");
     assert_eq!(j.forms, vec![Form::Directional("dx".into())]);
     assert_eq!(j.notes.len(), 1, "{:?}", j.notes);
-    assert!(j.notes[0].contains("directional form in `dx`"), "{:?}", j.notes);
+    assert!(
+        j.notes[0].contains("directional form in `dx`"),
+        "{:?}",
+        j.notes
+    );
 }
 
 /// For a scalar objective the Jacobian is the gradient as a row (vec order for matrices).
@@ -284,7 +416,10 @@ fn directional_when_no_matrix_form() {
 fn scalar_objective_gives_the_gradient_transposed() {
     for (k, pr) in common::seeds().iter().enumerate() {
         let (name, input, wrt) = common::case(pr);
-        let (g, j) = match (matgrad::gradient(input, &wrt), matgrad::jacobian(input, &wrt)) {
+        let (g, j) = match (
+            matgrad::gradient(input, &wrt),
+            matgrad::jacobian(input, &wrt),
+        ) {
             (Ok(g), Ok(j)) => (g, j),
             // A problem that is wrong as stated is refused either way.
             (Err(a), Err(b)) => {
@@ -294,7 +429,10 @@ fn scalar_objective_gives_the_gradient_transposed() {
             (g, j) => panic!("{name}: {:?} vs {:?}", g.err(), j.err()),
         };
         let p = common::point(&g.model, 7 + k as u64);
-        let (grads, jacs) = (g.evaluate(&p).expect("gradient"), j.evaluate(&p).expect("jacobian"));
+        let (grads, jacs) = (
+            g.evaluate(&p).expect("gradient"),
+            j.evaluate(&p).expect("jacobian"),
+        );
         for (v, (gv, jv)) in wrt.iter().zip(grads.iter().zip(&jacs)) {
             assert_eq!(jv.nrows(), 1, "{name} {v}");
             let row = Value::from_row_slice(1, gv.len(), gv.as_slice());
@@ -330,7 +468,8 @@ fn hessian_is_the_jacobian_of_the_gradient() {
             let hess = h[0].evaluate(&g, &p).expect("hessian");
             assert!(common::rel(&jac, &hess) < 1e-8, "{src}:\n{jac}\n{hess}");
             let mut q = p.clone();
-            q.values.retain(|s, _| grad_model.input(s.as_str()).is_some());
+            q.values
+                .retain(|s, _| grad_model.input(s.as_str()).is_some());
             let fd = finite_difference(&grad_model, "x", &q, 1e-6).expect("fd");
             assert!(common::rel(&jac, &fd) < 1e-5, "{src}:\n{jac}\n{fd}");
         }
@@ -344,7 +483,10 @@ fn vjp_is_the_transposed_jacobian() {
         let v = matgrad::vjp(src, wrt, "u_").unwrap_or_else(|e| panic!("{src}: {e}"));
         let j = matgrad::jacobian(src, wrt).unwrap_or_else(|e| panic!("{src}: {e}"));
         let p = common::point(&v.model, 3);
-        let (vs, js) = (v.evaluate(&p).expect("vjp"), j.evaluate(&p).expect("jacobian"));
+        let (vs, js) = (
+            v.evaluate(&p).expect("vjp"),
+            j.evaluate(&p).expect("jacobian"),
+        );
         let u = &p.values[&Symbol::from("u_")];
         let u = Value::from_column_slice(u.len(), 1, u.as_slice());
         for (x, (vv, jv)) in wrt.iter().zip(vs.iter().zip(&js)) {

@@ -145,14 +145,7 @@ fn check_random_problem(seed: u64) -> Result<Option<(usize, usize)>, TestCaseErr
     let body = gen_.objective(depth);
     let src = format!("{DECLS}; {body}");
     let model = matgrad::jacobian::parse(&src).unwrap_or_else(|e| panic!("{src}: {e}"));
-    let used = |v: &str| {
-        model
-            .graph
-            .expr
-            .as_ref()
-            .iter()
-            .any(|n| n.to_string() == v)
-    };
+    let used = |v: &str| model.graph.expr.as_ref().iter().any(|n| n.to_string() == v);
     let vars: Vec<&str> = ["x", "s", "A"].into_iter().filter(|v| used(v)).collect();
     let j = matgrad::jacobian::jacobian_with(model, &vars, &Default::default())
         .unwrap_or_else(|e| panic!("{src}: {e}"));

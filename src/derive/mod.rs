@@ -165,12 +165,7 @@ pub fn derive_from(
 }
 
 /// One derivation, without validation.
-fn derive_once(
-    model: &Model,
-    adj: &Adjoints,
-    wrt: &[&str],
-    opts: &Options,
-) -> Result<Derivation> {
+fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> Result<Derivation> {
     let g = &adj.graph;
     let helpers = choose_helpers(model, adj);
     let mut taken: HashSet<String> = model.inputs.iter().map(|i| i.name.clone()).collect();

@@ -7,9 +7,9 @@ use super::{Jacobian, Vjp};
 use crate::check::FD_TOL;
 use crate::error::Result;
 use crate::model::Model;
+use crate::numeric::Point;
 use crate::numeric::check::{rel_err, value_at};
 use crate::numeric::sample::{Rng, random_point};
-use crate::numeric::Point;
 use crate::ops::Value;
 
 /// Tolerance between the simplified and unsimplified forms.

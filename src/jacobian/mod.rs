@@ -129,9 +129,8 @@ fn check_wrt(model: &Model, wrt: &[&str]) -> Result<()> {
 
 /// A fresh direction name `d<name>` (`d<name>_2`, … when taken by an input or a definition).
 fn direction_name(model: &Model, g: &crate::ir::Graph, name: &str) -> Symbol {
-    let taken = |s: &str| {
-        g.vars.contains_key(&Symbol::from(s)) || model.defs.iter().any(|(n, _)| n == s)
-    };
+    let taken =
+        |s: &str| g.vars.contains_key(&Symbol::from(s)) || model.defs.iter().any(|(n, _)| n == s);
     let mut s = format!("d{name}");
     let mut k = 2;
     while taken(&s) {
@@ -337,8 +336,10 @@ impl Jacobian {
         for (var, form) in d.vars.iter().zip(&self.forms) {
             if let Form::Directional(dir) = form {
                 let x = &point.values[&Symbol::from(var.as_str())];
-                p.values
-                    .insert(Symbol::from(dir.as_str()), Value::zeros(x.nrows(), x.ncols()));
+                p.values.insert(
+                    Symbol::from(dir.as_str()),
+                    Value::zeros(x.nrows(), x.ncols()),
+                );
             }
         }
         let mut out = Vec::new();
@@ -410,4 +411,3 @@ impl Vjp {
         self.derivation.evaluate(&self.model, point)
     }
 }
-

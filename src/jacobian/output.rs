@@ -51,7 +51,10 @@ fn lines(model: &Model, d: &Derivation, heads: &[String], notation: Notation) ->
             }
         }
         Notation::Latex => {
-            out.extend(defs.iter().map(|(n, e)| format!("\\text{{where }} {n} = {e}")));
+            out.extend(
+                defs.iter()
+                    .map(|(n, e)| format!("\\text{{where }} {n} = {e}")),
+            );
         }
     }
     out.join("\n")
@@ -188,7 +191,10 @@ pub fn vjp_json(v: &Vjp, point: Option<&Point>) -> Result<Json> {
     }
     let mut e = Map::new();
     for (i, x) in d.vars.iter().enumerate() {
-        e.insert(x.clone(), json!(expression(&v.model, d, i, Notation::Ascii)));
+        e.insert(
+            x.clone(),
+            json!(expression(&v.model, d, i, Notation::Ascii)),
+        );
     }
     obj.insert("vjp_expression".into(), Json::Object(e));
     obj.insert("definitions".into(), definitions_json(&v.model, d));

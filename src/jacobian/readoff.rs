@@ -271,7 +271,9 @@ impl<'a> Readoff<'a> {
     /// A summand of a broadcasting sum: a scalar broadcast over `out` is `(rξ)·1`.
     fn operand(&mut self, a: Id, out: &Shape) -> Result<Lin> {
         if !self.dep(a) {
-            return Err(unsupported("an expression that is not linear in the direction"));
+            return Err(unsupported(
+                "an expression that is not linear in the direction",
+            ));
         }
         let x = self.lin(a)?;
         if self.b.scalar(a) && !out.is_scalar() {
