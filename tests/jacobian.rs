@@ -166,6 +166,13 @@ fn printed_forms() {
             &[LINEAR, "--wrt", "x", "--jacobian", "--hessian"],
         ),
         ("err-wrt-missing", &[LINEAR, "--wrt", "y", "--jacobian"]),
+        ("err-vjp-not-a-name", &[LINEAR, "--wrt", "x", "--vjp", "2u"]),
+        (
+            "err-vjp-defined",
+            &["A : m x n; x : n; K = A*x; K", "--wrt", "x", "--vjp", "K"],
+        ),
+        ("raw", &[SIGMOID_LAYER, "--wrt", "x", "--jacobian", "--raw"]),
+        ("no-wrt-prints-problem", &[LINEAR, "--jacobian"]),
     ];
     for (name, args) in cases {
         insta::assert_snapshot!(*name, run(args, None));

@@ -33,7 +33,7 @@ pub struct Report {
 /// `var`, both in column-major vec order.
 pub fn finite_difference(model: &Model, var: &str, point: &Point, h: f64) -> Result<Value> {
     let s = Symbol::from(var);
-    let x = point.values[&s].clone();
+    let x = super::value_of(point, var)?.clone();
     let f0 = value_at(&model.graph.expr, model.objective, point)?;
     let mut j = Value::zeros(f0.len(), x.len());
     let mut p = point.clone();
@@ -100,16 +100,16 @@ pub fn check_vjp(v: &Vjp, points: usize, seed: u64) -> Result<Report> {
     let mut rng = Rng::new(seed);
     let vars = &v.derivation.vars;
     let (mut fd, mut raw) = (vec![0.0f64; vars.len()], vec![0.0f64; vars.len()]);
-    let u = Symbol::from(v.cotangent.as_str());
     for _ in 0..points {
         let p = random_point(&v.model, &mut rng, (2, 4));
         let simp = v.evaluate(&p)?;
         let unsimp = v.derivation.evaluate_raw(&p)?;
         for (i, x) in vars.iter().enumerate() {
             let jac = finite_difference(&v.model, x, &p, 1e-6)?;
-            let uv = Value::from_column_slice(p.values[&u].len(), 1, p.values[&u].as_slice());
+            let uval = super::value_of(&p, &v.cotangent)?;
+            let uv = Value::from_column_slice(uval.len(), 1, uval.as_slice());
             let jtu = jac.transpose() * uv;
-            let xv = &p.values[&Symbol::from(x.as_str())];
+            let xv = super::value_of(&p, x)?;
             let num = Value::from_column_slice(xv.nrows(), xv.ncols(), jtu.as_slice());
             fd[i] = fd[i].max(rel_err(&simp[i], &num));
             raw[i] = raw[i].max(rel_err(&simp[i], &unsimp[i]));

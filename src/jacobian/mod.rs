@@ -102,6 +102,16 @@ fn vector_like(s: &Shape) -> bool {
     s.rows == Dim::ONE || s.cols == Dim::ONE
 }
 
+/// The value of an input at a point.
+fn value_of<'p>(point: &'p Point, name: &str) -> Result<&'p Value> {
+    point.values.get(&Symbol::from(name)).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Point,
+            format!("the point gives no value for `{name}`"),
+        )
+    })
+}
+
 /// The number of entries of a shape at a point.
 fn entries(s: &Shape, p: &Point) -> Result<usize> {
     let size = |d: &Dim| {
@@ -252,7 +262,10 @@ pub fn with_cotangent(mut model: Model, u: &str) -> Result<Model> {
         )));
     }
     if !is_name(u) {
-        return Err(bad(format!("`{u}` is not a name")));
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            format!("--vjp {u}: `{u}` is not a name"),
+        ));
     }
     match model.inputs.iter_mut().find(|i| i.name == u) {
         Some(i) => {
@@ -335,7 +348,7 @@ impl Jacobian {
         let mut p = point.clone();
         for (var, form) in d.vars.iter().zip(&self.forms) {
             if let Form::Directional(dir) = form {
-                let x = &point.values[&Symbol::from(var.as_str())];
+                let x = value_of(point, var)?;
                 p.values.insert(
                     Symbol::from(dir.as_str()),
                     Value::zeros(x.nrows(), x.ncols()),
@@ -344,7 +357,7 @@ impl Jacobian {
         }
         let mut out = Vec::new();
         for (i, (var, form)) in d.vars.iter().zip(&self.forms).enumerate() {
-            let x = point.values[&Symbol::from(var.as_str())].clone();
+            let x = value_of(point, var)?.clone();
             let cols = x.len();
             let eval = |p: &Point| -> Result<Value> {
                 if raw {
