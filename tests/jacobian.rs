@@ -448,9 +448,46 @@ fn scalar_objective_gives_the_gradient_transposed() {
     }
 }
 
-/// Scalar problems of a vector variable: the Hessian equals the Jacobian of the gradient
-/// (the gradient's ASCII program, derived again with `matgrad::jacobian`), and both equal
-/// central differences of the gradient.
+/// A point as a point file: numbers, arrays (column vectors) and arrays of rows.
+fn point_json(p: &matgrad::numeric::Point) -> String {
+    let mut obj = serde_json::Map::new();
+    for (k, v) in &p.values {
+        let val = if v.shape() == (1, 1) {
+            serde_json::json!(v[(0, 0)])
+        } else if v.ncols() == 1 {
+            serde_json::json!(v.iter().copied().collect::<Vec<f64>>())
+        } else {
+            matgrad::jacobian::rows(v)
+        };
+        obj.insert(k.to_string(), val);
+    }
+    serde_json::Value::Object(obj).to_string()
+}
+
+/// The `hessian.x` of `--hessian --format json` (the contract's array of rows) at a point.
+fn cli_hessian(src: &str, point: &str) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_matgrad"))
+        .args([
+            src,
+            "--wrt",
+            "x",
+            "--hessian",
+            "--at",
+            point,
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{src}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let rows: Vec<Vec<f64>> = serde_json::from_value(v["hessian"]["x"].clone()).expect("rows");
+    Value::from_fn(rows.len(), rows.len(), |i, j| rows[i][j])
+}
+
+/// Scalar problems of a vector variable: the Hessian (`--hessian`) equals the Jacobian
+/// of the gradient (the gradient's ASCII program, derived again with
+/// `matgrad::jacobian`), and both equal central differences of the gradient.
 #[test]
 fn hessian_is_the_jacobian_of_the_gradient() {
     let cases = [
@@ -467,12 +504,12 @@ fn hessian_is_the_jacobian_of_the_gradient() {
         let program = common::ascii_program(&g, src, "x");
         let j = matgrad::jacobian(&program, &["x"]).unwrap_or_else(|e| panic!("{program}: {e}"));
         assert_eq!(j.forms, vec![Form::Matrix], "{program}");
-        let h = matgrad::hessian::hessians(&g).unwrap_or_else(|e| panic!("{src}: {e}"));
         let grad_model = matgrad::jacobian::parse(&program).expect("parses");
         for seed in 0..3 {
             let p = common::point(&g.model, 40 + 3 * k as u64 + seed);
             let jac = j.evaluate(&p).unwrap_or_else(|e| panic!("{program}: {e}"))[0].clone();
-            let hess = h[0].evaluate(&g, &p).expect("hessian");
+            let file = temp(&format!("hessian-{k}-{seed}.json"), &point_json(&p));
+            let hess = cli_hessian(src, &file);
             assert!(common::rel(&jac, &hess) < 1e-8, "{src}:\n{jac}\n{hess}");
             let mut q = p.clone();
             q.values
