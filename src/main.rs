@@ -7,7 +7,6 @@ use clap::Parser;
 
 mod cli;
 mod run;
-mod run_jacobian;
 
 fn main() -> ExitCode {
     // The passes are recursive; a large stack keeps deep (but allowed) inputs safe.

@@ -11,6 +11,8 @@ use serde_json::json;
 
 use crate::cli::{Args, CostModel, Format};
 
+mod jacobian;
+
 /// The outcome of a run.
 pub struct Output {
     pub stdout: String,
@@ -113,7 +115,7 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
         ));
     }
     if any_shape {
-        return crate::run_jacobian::run(args, model, point, values);
+        return jacobian::run(args, model, point, values);
     }
     if args.wrt.is_empty() {
         return Ok(Output {

@@ -4,7 +4,6 @@
 use egg::Symbol;
 
 use super::{Jacobian, Vjp};
-use crate::check::FD_TOL;
 use crate::error::Result;
 use crate::model::Model;
 use crate::numeric::Point;
@@ -12,6 +11,8 @@ use crate::numeric::check::{rel_err, value_at};
 use crate::numeric::sample::{Rng, random_point};
 use crate::ops::Value;
 
+/// Tolerance against central differences (step 1e-6 relative), as for gradients.
+pub const FD_TOL: f64 = 1e-5;
 /// Tolerance between the simplified and unsimplified forms.
 pub const RAW_TOL: f64 = 1e-8;
 

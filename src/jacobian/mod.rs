@@ -42,7 +42,7 @@ use crate::ir::{Dim, Math, Shape};
 use crate::model::{Input, Model};
 use crate::numeric::{self, Point};
 use crate::ops::Value;
-use crate::syntax::ast::Structure;
+use crate::structure::Structure;
 
 /// How the Jacobian of one variable is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +79,7 @@ pub struct Vjp {
 
 /// Parses a problem whose objective may be a scalar, a vector or a matrix.
 pub fn parse(src: &str) -> Result<Model> {
-    crate::parse_program(src)
+    crate::problem::parse_program(src)
 }
 
 /// Parses such a problem with the inputs of a point (which fix types and sizes).

@@ -8,8 +8,8 @@ use matgrad::ops::Value;
 use matgrad::{Gradient, Model, Options, Result};
 use serde_json::Value as Json;
 
+use super::{Output, notation, options};
 use crate::cli::{Args, Format};
-use crate::run::{Output, notation, options};
 
 /// Runs `--jacobian` or `--vjp` on a problem whose objective may have any shape.
 pub fn run(
