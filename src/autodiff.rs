@@ -36,6 +36,17 @@ pub fn active_set(g: &Graph, vars: &[Symbol]) -> Vec<bool> {
 
 /// Reverse mode: the adjoint of every input in `wrt` for the model's objective.
 pub fn reverse(model: &Model, wrt: &[&str]) -> Result<Adjoints> {
+    reverse_seeded(model, wrt, |g| g.int(1))
+}
+
+/// Reverse mode from the adjoint `seed` builds for the objective (of the objective's
+/// shape; `1` for a scalar objective): the vector-Jacobian products `Jᵀu` of a
+/// vector- or matrix-valued objective for a cotangent `u`.
+pub fn reverse_seeded(
+    model: &Model,
+    wrt: &[&str],
+    seed: impl FnOnce(&mut Graph) -> Result<Id>,
+) -> Result<Adjoints> {
     let mut g = model.graph.clone();
     for w in wrt {
         if model.input(w).is_none() {
@@ -49,8 +60,8 @@ pub fn reverse(model: &Model, wrt: &[&str]) -> Result<Adjoints> {
     let forward_len = g.len();
     let active = active_set(&g, &vars);
     let mut contributions: HashMap<Id, Vec<Id>> = HashMap::new();
-    let one = g.int(1)?;
-    contributions.insert(model.objective, vec![one]);
+    let seed = seed(&mut g)?;
+    contributions.insert(model.objective, vec![seed]);
     let mut adjoint: HashMap<Id, Id> = HashMap::new();
     for i in (0..forward_len).rev() {
         let id = Id::from(i);

@@ -79,6 +79,15 @@ pub struct Args {
     #[arg(long)]
     pub hessian: bool,
 
+    /// The Jacobian of a vector- or matrix-valued objective (a matrix for scalar or
+    /// vector variables and objectives, else the directional form J[dV]).
+    #[arg(long, conflicts_with = "hessian")]
+    pub jacobian: bool,
+
+    /// The vector-Jacobian product Jᵀu for a cotangent NAME of the objective's shape.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["hessian", "jacobian"])]
+    pub vjp: Option<String>,
+
     /// Check the result against finite differences at random points; exit 1 if they disagree.
     #[arg(long)]
     pub check: bool,

@@ -22,6 +22,17 @@
 //! let grad = g.evaluate(&point).unwrap();
 //! assert_eq!(grad[0].as_slice(), &[7.0, 13.0]); // (A + Aᵀ)x
 //! ```
+//!
+//! Jacobians of vector- and matrix-valued objectives (see [`jacobian`](mod@jacobian)):
+//!
+//! ```
+//! let j = matgrad::jacobian("A : m x n; x : n; A*x", &["x"]).unwrap();
+//! assert_eq!(matgrad::jacobian::print(&j, matgrad::Notation::Ascii), "J_x = A");
+//! let j = matgrad::jacobian("X : n x n; X*X", &["X"]).unwrap();
+//! assert_eq!(matgrad::jacobian::print(&j, matgrad::Notation::Unicode), "J_X[dX] = dXX + XdX");
+//! let v = matgrad::vjp("W : m x n; x : n; W*tanh(x)", &["x"], "u").unwrap();
+//! assert_eq!(matgrad::jacobian::vjp_print(&v, matgrad::Notation::Ascii), "vjp_x = W'*u .* (1 - tanh(x).^2)");
+//! ```
 #![warn(missing_docs)]
 
 pub mod autodiff;
@@ -33,6 +44,7 @@ pub mod forward;
 pub mod gradient;
 pub mod hessian;
 pub mod ir;
+pub mod jacobian;
 pub mod model;
 pub mod names;
 pub mod numeric;
@@ -52,6 +64,7 @@ pub use derive::{Derivation, Options};
 pub use error::{Error, ErrorKind, Result};
 pub use gradient::{Gradient, flops_report, gradient, gradient_with};
 pub use hessian::hessian;
+pub use jacobian::{Jacobian, Vjp, jacobian, vjp};
 pub use model::Model;
 pub use print::Notation;
 pub use problem::{parse_problem, parse_problem_at, parse_program};

@@ -11,6 +11,8 @@ use serde_json::json;
 
 use crate::cli::{Args, CostModel, Format};
 
+mod jacobian;
+
 /// The outcome of a run.
 pub struct Output {
     pub stdout: String,
@@ -18,7 +20,7 @@ pub struct Output {
     pub code: u8,
 }
 
-fn notation(f: Format) -> Notation {
+pub fn notation(f: Format) -> Notation {
     match f {
         Format::Ascii => Notation::Ascii,
         Format::Latex => Notation::Latex,
@@ -54,6 +56,23 @@ fn parse_dims(text: &str) -> Result<HashMap<Symbol, f64>> {
     Ok(out)
 }
 
+/// The derivation options of the arguments, and the sizes of `--dims`.
+pub fn options(args: &Args) -> Result<(Options, HashMap<Symbol, f64>)> {
+    let mut opts = Options::default();
+    let mut flops_sizes = HashMap::new();
+    if args.cost == CostModel::Flops {
+        flops_sizes = args
+            .dims
+            .as_deref()
+            .map(parse_dims)
+            .transpose()?
+            .unwrap_or_default();
+        opts.cost = CostKind::Flops(flops_sizes.clone());
+    }
+    opts.raw = args.raw;
+    Ok((opts, flops_sizes))
+}
+
 pub fn run(args: &Args, source: &str) -> Result<Output> {
     let values = match &args.at {
         Some(path) => {
@@ -67,11 +86,18 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
         }
         None => None,
     };
+    // The Jacobian and the VJP take objectives of any shape.
+    let any_shape = args.jacobian || args.vjp.is_some();
     let (model, point) = match &values {
+        Some(v) if any_shape => {
+            let (m, p) = matgrad::jacobian::parse_at(source, v)?;
+            (m, Some(p))
+        }
         Some(v) => {
             let (m, p) = matgrad::parse_problem_at(source, v)?;
             (m, Some(p))
         }
+        None if any_shape => (matgrad::jacobian::parse(source)?, None),
         None => (matgrad::parse_problem(source)?, None),
     };
     for w in &args.wrt {
@@ -99,6 +125,9 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
     if args.graph.is_some() || args.steps || args.trace.is_some() || args.explain {
         return show_views(args, &model, point.as_ref());
     }
+    if any_shape {
+        return jacobian::run(args, model, point, values);
+    }
     if args.wrt.is_empty() {
         return Ok(Output {
             stdout: problem_only(args, &model, point.as_ref())?,
@@ -109,18 +138,7 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
     if let Some(claim) = &args.claim {
         return claim_output(args, model, claim);
     }
-    let mut opts = Options::default();
-    let mut flops_sizes = HashMap::new();
-    if args.cost == CostModel::Flops {
-        flops_sizes = args
-            .dims
-            .as_deref()
-            .map(parse_dims)
-            .transpose()?
-            .unwrap_or_default();
-        opts.cost = CostKind::Flops(flops_sizes.clone());
-    }
-    opts.raw = args.raw;
+    let (opts, flops_sizes) = options(args)?;
     // A variable named twice is derived once.
     let mut wrt: Vec<&str> = Vec::new();
     for w in &args.wrt {

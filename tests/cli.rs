@@ -225,7 +225,7 @@ fn errors_point_at_the_input() {
         ("err-syntax", vec!["x'*A*(x + ", "--wrt", "x"]),
         ("err-unknown-function", vec!["trace(A)", "--wrt", "A"]),
         ("err-arity", vec!["tr(A, B)", "--wrt", "A"]),
-        ("err-nonscalar", vec!["A*x", "--wrt", "x"]),
+        ("err-nonscalar", vec!["A : m x n; x : n; A*x", "--wrt", "x"]),
         (
             "err-add-shapes",
             vec!["A : 2 x 3; B : 3 x 2; tr(A + B)", "--wrt", "A"],

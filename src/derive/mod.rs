@@ -95,7 +95,27 @@ pub fn input_facts(model: &Model) -> HashMap<Symbol, Facts> {
 /// e-graph, and the first that agrees is returned with [`Derivation::validation`]
 /// saying what was refused.
 pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation> {
-    let mut d = derive_once(model, wrt, opts)?;
+    if !model.graph.shape(model.objective).is_scalar() {
+        return Err(Error::new(
+            ErrorKind::NotDifferentiable,
+            "the objective is not a scalar (its derivative is a Jacobian: `--jacobian`, `matgrad::jacobian`)",
+        ));
+    }
+    let adj = autodiff::reverse(model, wrt)?;
+    derive_from(model, &adj, wrt, opts)
+}
+
+/// Simplifies and validates results already built on the model's graph: `adj.grads`
+/// holds one raw result per variable (reverse-mode adjoints for gradients; Jacobians
+/// and directional derivatives from [`crate::jacobian`]), which the helpers, the
+/// e-graph, the naming and the validation of [`derive`] treat alike.
+pub fn derive_from(
+    model: &Model,
+    adj: &Adjoints,
+    wrt: &[&str],
+    opts: &Options,
+) -> Result<Derivation> {
+    let mut d = derive_once(model, adj, wrt, opts)?;
     if opts.raw || opts.unvalidated {
         return Ok(d);
     }
@@ -119,7 +139,7 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
         ..opts.clone()
     };
     for (level, o) in [("unpolished", unpolished), ("raw", raw)] {
-        let mut next = derive_once(model, wrt, &o)?;
+        let mut next = derive_once(model, adj, wrt, &o)?;
         match validate::compare(model, &next) {
             validate::Verdict::Agrees(points) => {
                 next.validation = validate::Validation {
@@ -147,16 +167,9 @@ pub fn derive(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation>
 }
 
 /// One derivation, without validation.
-fn derive_once(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation> {
-    if !model.graph.shape(model.objective).is_scalar() {
-        return Err(Error::new(
-            ErrorKind::NotDifferentiable,
-            "the objective is not a scalar",
-        ));
-    }
-    let adj = autodiff::reverse(model, wrt)?;
+fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> Result<Derivation> {
     let g = &adj.graph;
-    let helpers = choose_helpers(model, &adj);
+    let helpers = choose_helpers(model, adj);
     let mut taken: HashSet<String> = model.inputs.iter().map(|i| i.name.clone()).collect();
     taken.extend(model.defs.iter().map(|(n, _)| n.clone()));
     let mut leaves: HashMap<Id, Symbol> = HashMap::new();
@@ -302,20 +315,37 @@ impl Derivation {
             p.values.insert(d.name, v[usize::from(root)].clone());
         }
         let mut out = Vec::new();
-        for (var, e) in self.vars.iter().zip(&self.exprs) {
+        for (i, (var, e)) in self.vars.iter().zip(&self.exprs).enumerate() {
             let v = match e {
                 Some(t) => {
                     let (g, root) = self.typed(model, t)?;
                     crate::numeric::evaluate(&g.expr, &p)?[usize::from(root)].clone()
                 }
-                None => {
-                    let x = &point.values[&Symbol::from(var.as_str())];
-                    crate::ops::Value::zeros(x.nrows(), x.ncols())
-                }
+                None => self.zero_result(i, var, point),
             };
             out.push(v);
         }
         Ok(out)
+    }
+
+    /// A zero result at a point: shaped like the raw result (a gradient has its
+    /// variable's shape, a Jacobian its own).
+    fn zero_result(&self, i: usize, var: &str, point: &crate::numeric::Point) -> crate::ops::Value {
+        let raw = self.adjoints.grads.get(i).and_then(|(_, r)| *r);
+        let (rows, cols) = match raw {
+            Some(r) => {
+                let s = self.adjoints.graph.shape(r);
+                (point.size(&s.rows), point.size(&s.cols))
+            }
+            None => (None, None),
+        };
+        match (rows, cols) {
+            (Some(r), Some(c)) => crate::ops::Value::zeros(r, c),
+            _ => {
+                let x = &point.values[&Symbol::from(var)];
+                crate::ops::Value::zeros(x.nrows(), x.ncols())
+            }
+        }
     }
 
     /// The unsimplified adjoints at a point.

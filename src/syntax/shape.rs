@@ -160,7 +160,9 @@ pub fn lower(
                 short(text)
             ),
         )
-        .with_label("wrap it in norm2(...), sum(...) or tr(...)"));
+        .with_label(
+            "wrap it in norm2(...), sum(...) or tr(...), or ask for its Jacobian with --jacobian",
+        ));
     }
     l.finish(obj, objective_name)
 }

@@ -1,0 +1,258 @@
+//! Random vector-valued expressions (and some scalar-, row- and matrix-valued ones) over
+//! scalars, vectors and matrices: the simplified Jacobian (a matrix for `x` and `s`, the
+//! directional form for the matrix `A`) agrees with its unsimplified form and with
+//! central finite differences. 256 cases; set MATGRAD_PROP_CASES for more. The
+//! generator is this file's own.
+
+mod common;
+
+use matgrad::jacobian::{Form, finite_difference};
+use matgrad::numeric::sample::Rng;
+use proptest::prelude::*;
+
+const DECLS: &str = "s, t : scalar; x, y : n; v : m; A, B : n x n; S : spd n x n; C : n x m";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Scalar,
+    Vec,
+    Mat,
+}
+
+struct Gen {
+    rng: Rng,
+}
+
+impl Gen {
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.rng.range(0, xs.len() - 1)]
+    }
+
+    fn expr(&mut self, kind: Kind, depth: usize) -> String {
+        if depth == 0 || self.rng.uniform() < 0.2 {
+            return self.leaf(kind);
+        }
+        let d = depth - 1;
+        let e = match kind {
+            Kind::Scalar => self.scalar(d),
+            Kind::Vec => self.vector(d),
+            Kind::Mat => self.matrix(d),
+        };
+        format!("({e})")
+    }
+
+    fn leaf(&mut self, kind: Kind) -> String {
+        match kind {
+            Kind::Scalar => self.pick(&["s", "t", "0.5", "2"]).into(),
+            Kind::Vec => self.pick(&["x", "x", "y", "(C*v)"]).into(),
+            Kind::Mat => self.pick(&["A", "B", "S", "A'"]).into(),
+        }
+    }
+
+    fn scalar(&mut self, d: usize) -> String {
+        let a = self.expr(Kind::Scalar, d);
+        let (u, w) = (self.expr(Kind::Vec, d), self.expr(Kind::Vec, d));
+        let m = self.expr(Kind::Mat, d);
+        match self.rng.range(0, 9) {
+            0 => format!("({a}*{})", self.expr(Kind::Scalar, d)),
+            1 => format!("sin({a})"),
+            2 => format!("tanh({a})"),
+            3 => format!("({u})'*({w})"),
+            4 => format!("tr({m})"),
+            5 => format!("sum({u})"),
+            6 => format!("norm2({u})"),
+            7 => format!("logsumexp({u})"),
+            8 => format!("norm({u})"),
+            _ => format!("sqrt({a}^2 + 1)"),
+        }
+    }
+
+    fn vector(&mut self, d: usize) -> String {
+        let (u, w) = (self.expr(Kind::Vec, d), self.expr(Kind::Vec, d));
+        let a = self.expr(Kind::Scalar, d);
+        let m = self.expr(Kind::Mat, d);
+        match self.rng.range(0, 15) {
+            0 => format!("({u} + {w})"),
+            1 => format!("({u} - {w})"),
+            2 => format!("({u} .* {w})"),
+            3 => format!("({u} ./ ({w}.^2 + 1))"),
+            4 => format!("({m})*({u})"),
+            5 => format!("{a}*({u})"),
+            6 => format!("tanh({u})"),
+            7 => format!("sigmoid({u})"),
+            8 => format!("softplus({u})"),
+            9 => format!("swish({u})"),
+            10 => format!("softmax({u})"),
+            11 => format!("diag({m})"),
+            12 => format!("cos({u})"),
+            13 => format!("(relu({u}) + abs({w}))"),
+            14 => format!("({u} + {a})"),
+            _ => format!("({u}).^2"),
+        }
+    }
+
+    fn matrix(&mut self, d: usize) -> String {
+        let (m, n) = (self.expr(Kind::Mat, d), self.expr(Kind::Mat, d));
+        let a = self.expr(Kind::Scalar, d);
+        let (u, w) = (self.expr(Kind::Vec, d), self.expr(Kind::Vec, d));
+        match self.rng.range(0, 9) {
+            0 => format!("({m} + {n})"),
+            1 => format!("({m})*({n})"),
+            2 => format!("({m})'"),
+            3 => format!("{a}*({m})"),
+            4 => format!("({m} .* {n})"),
+            5 => format!("inv(S + tanh({m})*tanh({m})')"),
+            6 => format!("diag({u})"),
+            7 => format!("({u})*({w})'"),
+            8 => format!("tanh({m})"),
+            _ => format!("({m})/({a}^2 + 1) + {a}*I"),
+        }
+    }
+
+    /// An objective: mostly a vector, sometimes a scalar, a row or a matrix.
+    fn objective(&mut self, depth: usize) -> String {
+        match self.rng.range(0, 9) {
+            0 => format!("{} + s*t", self.expr(Kind::Scalar, depth)),
+            1 => format!("({} + s*x)'", self.expr(Kind::Vec, depth)),
+            2 => format!("{} + s*A", self.expr(Kind::Mat, depth)),
+            _ => format!("{} + s*x", self.expr(Kind::Vec, depth)),
+        }
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("MATGRAD_PROP_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+fn seed_from_env() -> proptest::test_runner::RngSeed {
+    let seed = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20261130);
+    proptest::test_runner::RngSeed::Fixed(seed)
+}
+
+/// Checks one random problem: how many matrix and directional forms it compared (none
+/// when no point of its domain was found).
+fn check_random_problem(seed: u64) -> Result<Option<(usize, usize)>, TestCaseError> {
+    let mut gen_ = Gen {
+        rng: Rng::new(seed),
+    };
+    let depth = gen_.rng.range(1, 4);
+    let body = gen_.objective(depth);
+    let src = format!("{DECLS}; {body}");
+    let model = matgrad::jacobian::parse(&src).unwrap_or_else(|e| panic!("{src}: {e}"));
+    let used = |v: &str| model.graph.expr.as_ref().iter().any(|n| n.to_string() == v);
+    let vars: Vec<&str> = ["x", "s", "A"].into_iter().filter(|v| used(v)).collect();
+    let j = matgrad::jacobian::jacobian_with(model, &vars, &Default::default())
+        .unwrap_or_else(|e| panic!("{src}: {e}"));
+    prop_assert!(
+        j.derivation.stats.refused.is_empty(),
+        "{}: refused {:?}",
+        src,
+        j.derivation.stats.refused
+    );
+    prop_assert!(
+        j.derivation.validation.fallback.is_none(),
+        "{}: {:?}",
+        src,
+        j.derivation.validation
+    );
+    let f_vector = {
+        let s = j.objective_shape();
+        s.rows == matgrad::ir::Dim::ONE || s.cols == matgrad::ir::Dim::ONE
+    };
+    for (v, form) in vars.iter().zip(&j.forms) {
+        // x and s give matrices (or notes saying why not), A the directional form.
+        let matrix = *v != "A" && f_vector;
+        prop_assert!(
+            (*form == Form::Matrix) == matrix || (!j.notes.is_empty() && matrix),
+            "{}: {} {:?}",
+            src,
+            v,
+            form
+        );
+    }
+    let problem = j.problem();
+    let found = (0..4u64).find_map(|k| {
+        let p = common::point(&problem, seed.wrapping_add(k));
+        match (j.evaluate(&p), j.evaluate_raw(&p)) {
+            (Ok(ours), Ok(raw)) => Some((p, ours, raw)),
+            _ => None,
+        }
+    });
+    let Some((p, ours, raw)) = found else {
+        return Ok(None);
+    };
+    let f = j.value(&p).map(|v| v.amax()).unwrap_or(0.0);
+    for (i, v) in vars.iter().enumerate() {
+        let e = common::rel(&ours[i], &raw[i]);
+        prop_assert!(
+            e <= 1e-8,
+            "{}: J_{} simplified vs raw {:e}\n{}",
+            src,
+            v,
+            e,
+            matgrad::jacobian::print(&j, matgrad::Notation::Ascii)
+        );
+        // Central differences at several steps, each trusted up to its rounding and its
+        // truncation error (estimated against the difference at ten times the step).
+        let scale = 1.0 + ours[i].amax();
+        let x = p.values[&egg::Symbol::from(*v)].amax();
+        let steps = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6];
+        let fds: Vec<_> = steps
+            .iter()
+            .map(|h| finite_difference(&problem, v, &p, *h))
+            .collect();
+        let e = (1..steps.len())
+            .filter_map(|k| {
+                let (a, b) = (fds[k - 1].as_ref().ok()?, fds[k].as_ref().ok()?);
+                let rounding = 1e-12 * f.max(1.0) / (steps[k] * (1.0 + x));
+                let truncation = (a - b).amax();
+                Some(((&ours[i] - b).amax() - rounding - truncation).max(0.0) / scale)
+            })
+            .fold(f64::INFINITY, f64::min);
+        prop_assert!(e <= 1e-5, "{}: J_{} vs finite differences {:e}", src, v, e);
+    }
+    let matrices = j.forms.iter().filter(|f| **f == Form::Matrix).count();
+    Ok(Some((matrices, j.forms.len() - matrices)))
+}
+
+#[test]
+fn jacobians_of_random_expressions() {
+    use std::cell::Cell;
+    let compared = Cell::new(0usize);
+    let forms = Cell::new((0usize, 0usize));
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: cases(),
+        rng_seed: seed_from_env(),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&any::<u64>(), |seed| {
+            if let Some((m, d)) = check_random_problem(seed)? {
+                compared.set(compared.get() + 1);
+                let (a, b) = forms.get();
+                forms.set((a + m, b + d));
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let n = compared.get();
+    let (m, d) = forms.get();
+    eprintln!(
+        "{n} of {} random problems compared with their raw forms and finite differences ({m} Jacobian matrices, {d} directional forms)",
+        cases()
+    );
+    assert!(
+        n * 10 >= cases() as usize * 9,
+        "only {n} of {} compared",
+        cases()
+    );
+    // Most objectives are vectors of x and s: most results are matrices.
+    assert!(m >= n, "only {m} matrices in {n} problems");
+}
