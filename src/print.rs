@@ -251,7 +251,7 @@ impl<'a> Printer<'a> {
                     PROD,
                 )
             }
-            Math::Pow([a, k]) | Math::EPow([a, k]) => {
+            Math::Pow([a, k]) | Math::EPow([a, k]) | Math::MatPow([a, k]) => {
                 let elementwise = matches!(self.expr[id], Math::EPow(_));
                 let base = self.at(*a, POST);
                 let kr = match &self.expr[*k] {
@@ -260,7 +260,19 @@ impl<'a> Printer<'a> {
                 };
                 let circ = if elementwise { "∘" } else { "" };
                 match (self.notation, kr.as_ref().and_then(superscript)) {
-                    (Notation::Unicode, Some(sup)) => (format!("{base}{circ}{sup}"), POST),
+                    // POW, not POST: a transpose or inverse of a power brackets it, (X²)ᵀ.
+                    // (X⁻¹)³ is X⁻³.
+                    (Notation::Unicode, Some(sup))
+                        if matches!(self.expr[id], Math::MatPow(_))
+                            && matches!(self.expr[*a], Math::Inv(_))
+                            && (self.name)(*a).is_none() =>
+                    {
+                        let Math::Inv(b) = self.expr[*a] else {
+                            unreachable!()
+                        };
+                        (format!("{}⁻{sup}", self.at(b, POST)), POW)
+                    }
+                    (Notation::Unicode, Some(sup)) => (format!("{base}{circ}{sup}"), POW),
                     (Notation::Latex, _) => {
                         let c = if elementwise { "\\circ " } else { "" };
                         (format!("{base}^{{{c}{}}}", self.go(*k).0), POW)

@@ -33,6 +33,9 @@ pub(super) fn shape<A: DimAlgebra>(alg: &mut A, node: &Math, a: &[Sh<A::D>]) -> 
         }
         Math::Transpose(_) => Ok(a[0].t()),
         Math::Inv(_) => require_square(alg, &a[0], 0).map(|_| a[0].clone()),
+        Math::MatPow(_) => require_square(alg, &a[0], 0)
+            .and_then(|_| super::require_scalar(alg, &a[1], 1))
+            .map(|_| a[0].clone()),
         Math::Trace(_) | Math::Det(_) | Math::LogDet(_) => {
             require_square(alg, &a[0], 0).map(|_| one(alg))
         }
@@ -150,6 +153,7 @@ pub(super) fn eval(node: &Math, a: &[&Value]) -> Option<std::result::Result<Valu
                 .filter(|inv| condition(a[0], inv) < MAX_CONDITION)
                 .ok_or_else(|| "the inverse of a singular matrix".to_string())
         }),
+        Math::MatPow(_) => square(a[0], "matrix power").and_then(|_| matrix_power(a[0], a[1])),
         Math::Trace(_) => square(a[0], "trace").map(|_| scalar(a[0].trace())),
         Math::Det(_) => square(a[0], "determinant").map(|_| scalar(a[0].clone().determinant())),
         Math::LogDet(_) => square(a[0], "log-determinant").and_then(|_| {
@@ -191,6 +195,9 @@ pub(super) fn vjp(
             let p = b.mul(p, it)?;
             Ok(vec![(x, b.neg(p)?)])
         })(),
+        Math::MatPow([x, k]) => matpow_vjp(&mut b, x, k, adj, active),
+        // The trace of a scalar is the scalar: no 1×1 identity in a scalar result.
+        Math::Trace(x) if b.scalar(x) => Ok(vec![(x, adj)]),
         Math::Trace(x) => (|| {
             let n = b.g.shape(x).rows;
             let eye = b.g.eye(n)?;
@@ -212,6 +219,82 @@ pub(super) fn vjp(
         _ => return None,
     };
     Some(r)
+}
+
+/// Aᵏ for an integer k ≥ 0, by repeated squaring.
+fn matrix_power(a: &Value, k: &Value) -> std::result::Result<Value, String> {
+    let k = k[(0, 0)];
+    if k.fract() != 0.0 || !(0.0..=f64::from(u16::MAX)).contains(&k) {
+        return Err(format!("a matrix to the power {k}, not a natural number"));
+    }
+    let (mut e, mut base) = (k as u32, a.clone());
+    let mut acc = Value::identity(a.nrows(), a.ncols());
+    while e > 0 {
+        if e & 1 == 1 {
+            acc = &acc * &base;
+        }
+        base = &base * &base;
+        e >>= 1;
+    }
+    if acc.iter().all(|x| x.is_finite()) {
+        Ok(acc)
+    } else {
+        Err("a matrix power is not finite".to_string())
+    }
+}
+
+/// Xᵏ as a node: nothing for k = 0 (the identity), X for k = 1.
+fn power_node(b: &mut Build, x: Id, k: i64) -> Result<Option<Id>> {
+    Ok(match k {
+        0 => None,
+        1 => Some(x),
+        _ => {
+            let n = b.int(k)?;
+            Some(b.n(Math::MatPow([x, n]))?)
+        }
+    })
+}
+
+/// d(Xᵏ) = Σᵢ Xⁱ dX Xᵏ⁻¹⁻ⁱ, so the adjoint is Σᵢ (Xⁱ)ᵀ G (Xᵏ⁻¹⁻ⁱ)ᵀ
+/// (Matrix Cookbook eq. 91 for the trace); k is a natural number (the parser's
+/// `A^k` makes it one).
+fn matpow_vjp(
+    b: &mut Build,
+    x: Id,
+    k: Id,
+    adj: Id,
+    active: &dyn Fn(Id) -> bool,
+) -> Result<Vec<(Id, Id)>> {
+    let kv = match b.g.node(k) {
+        Math::Num(r) if r.is_integer() && r.numer() >= 0 => i64::try_from(r.numer()).ok(),
+        _ => None,
+    };
+    let Some(kv) = kv else {
+        return Err(crate::error::Error::new(
+            crate::error::ErrorKind::Internal,
+            "the derivative of a matrix power needs a natural exponent",
+        ));
+    };
+    if !active(x) || kv == 0 {
+        return Ok(Vec::new());
+    }
+    let mut sum: Option<Id> = None;
+    for i in 0..kv {
+        let mut term = adj;
+        if let Some(l) = power_node(b, x, i)? {
+            let lt = b.t(l)?;
+            term = b.mul(lt, term)?;
+        }
+        if let Some(r) = power_node(b, x, kv - 1 - i)? {
+            let rt = b.t(r)?;
+            term = b.mul(term, rt)?;
+        }
+        sum = Some(match sum {
+            None => term,
+            Some(s) => b.n(Math::Add([s, term]))?,
+        });
+    }
+    Ok(sum.map(|s| vec![(x, s)]).unwrap_or_default())
 }
 
 fn mul_vjp(
