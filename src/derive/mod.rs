@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use egg::{Id, Language, Symbol};
+use egg::{Id, Language, RecExpr, Symbol};
 
 mod helpers;
 pub mod validate;
@@ -189,7 +189,8 @@ fn derive_once(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation
         );
         d.tree = Tree::from_root(&e);
     }
-    let twins = sign_twins(&mut defs, &mut facts, &mut taken);
+    let mut twins = sign_twins(&mut defs, &mut facts, &mut taken);
+    twins.extend(activation_definitions(&defs));
     let roots: Vec<Id> = adj.grads.iter().filter_map(|(_, r)| *r).collect();
     let exprs = to_exprs(g, &roots, &leaves, false);
     let (simplified, stats) = if opts.raw {
@@ -224,6 +225,28 @@ fn derive_once(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation
     }
     inline_single_use(&mut d);
     Ok(d)
+}
+
+/// Helpers that name an activation (k = σ(Ax), k = exp(x)) are known to the
+/// simplifier as equal to their definition, so the identities of `rules/activation.rules`
+/// see through the name: (1 ⊘ sum(k))k with k = exp(x) is softmax(x).
+fn activation_definitions(defs: &[Definition]) -> Vec<(RecExpr<Math>, RecExpr<Math>)> {
+    defs.iter()
+        .filter(|d| {
+            // Scalars keep their monomial folding undisturbed.
+            !d.shape.is_scalar()
+                && matches!(
+                    d.tree.op,
+                    Math::Exp(_)
+                        | Math::Sigmoid(_)
+                        | Math::Tanh(_)
+                        | Math::Softplus(_)
+                        | Math::Softmax(_)
+                        | Math::LogSumExp(_)
+                )
+        })
+        .map(|d| (Tree::var(d.name).to_expr(), d.tree.to_expr()))
+        .collect()
 }
 
 /// `0` or `0·A`: a gradient that is identically zero.
