@@ -191,6 +191,7 @@ fn derive_once(model: &Model, wrt: &[&str], opts: &Options) -> Result<Derivation
     }
     let mut twins = sign_twins(&mut defs, &mut facts, &mut taken);
     twins.extend(activation_definitions(&defs));
+    twins.extend(difference_definitions(&defs));
     let roots: Vec<Id> = adj.grads.iter().filter_map(|(_, r)| *r).collect();
     let exprs = to_exprs(g, &roots, &leaves, false);
     let (simplified, stats) = if opts.raw {
@@ -245,6 +246,15 @@ fn activation_definitions(defs: &[Definition]) -> Vec<(RecExpr<Math>, RecExpr<Ma
                         | Math::LogSumExp(_)
                 )
         })
+        .map(|d| (Tree::var(d.name).to_expr(), d.tree.to_expr()))
+        .collect()
+}
+
+/// Difference helpers (u = 1 − k) are known as equal to their definition, so the
+/// rational pass of the simplifier sees that k − 1 = −u.
+fn difference_definitions(defs: &[Definition]) -> Vec<(RecExpr<Math>, RecExpr<Math>)> {
+    defs.iter()
+        .filter(|d| !d.user && !d.shape.is_scalar() && matches!(d.tree.op, Math::Add(_)))
         .map(|d| (Tree::var(d.name).to_expr(), d.tree.to_expr()))
         .collect()
 }

@@ -7,6 +7,8 @@ pub mod cse;
 pub mod facts;
 pub mod linear;
 pub mod mono;
+pub mod poly;
+pub mod ratfun;
 pub mod rules;
 
 use std::collections::{HashMap, HashSet};
@@ -364,6 +366,9 @@ pub fn simplify_with(
     for e in &extracted {
         if let Some(x) = linear::expand(e, &shapes, &symmetric) {
             known.push((e.clone(), x, "linear pass"));
+        }
+        for (a, b) in ratfun::equalities(e, &shapes, equalities) {
+            known.push((a, b, "rational pass"));
         }
     }
     let (second, polish) = run(
