@@ -191,7 +191,14 @@ impl Ratio {
         for f in std::mem::take(&mut self.den) {
             if let Some(c) = f.as_constant() {
                 self.num = self.num.mul(&Poly::constant(c.recip()?))?;
-            } else if let Some(q) = self.num.div_exact(&f) {
+                continue;
+            }
+            // A monic factor: 2x/(2s) is x/s.
+            let lc = *f.leading()?.1;
+            let inv = Poly::constant(lc.recip()?);
+            let f = f.mul(&inv)?;
+            self.num = self.num.mul(&inv)?;
+            if let Some(q) = self.num.div_exact(&f) {
                 self.num = q;
             } else {
                 den.push(f);
