@@ -168,6 +168,7 @@ mod lang {
             "./" = EDiv([Id; 2]),
             "^" = Pow([Id; 2]),
             ".^" = EPow([Id; 2]),
+            "mpow" = MatPow([Id; 2]),
             "T" = Transpose(Id),
             "inv" = Inv(Id),
             "tr" = Trace(Id),

@@ -147,7 +147,12 @@ impl<'a> Printer<'a> {
         if self.notation == Notation::Latex && (self.name)(id).is_none() {
             let sup = matches!(
                 self.expr[id],
-                Math::Transpose(_) | Math::Inv(_) | Math::Pow(_) | Math::EPow(_) | Math::Norm2(_)
+                Math::Transpose(_)
+                    | Math::Inv(_)
+                    | Math::Pow(_)
+                    | Math::EPow(_)
+                    | Math::MatPow(_)
+                    | Math::Norm2(_)
             );
             if sup {
                 return format!("{{{s}}}");
@@ -334,7 +339,7 @@ impl<'a> Printer<'a> {
                 format!("{}/{}", self.with(sized).at(*a, PROD), self.at(*b, NEG)),
                 PROD,
             ),
-            Math::Pow([a, k]) | Math::EPow([a, k]) => {
+            Math::Pow([a, k]) | Math::EPow([a, k]) | Math::MatPow([a, k]) => {
                 let elementwise = matches!(self.expr[id], Math::EPow(_));
                 let base = self.base(*a);
                 let kr = match &self.expr[*k] {
@@ -343,7 +348,19 @@ impl<'a> Printer<'a> {
                 };
                 let circ = if elementwise { "∘" } else { "" };
                 match (self.notation, kr.as_ref().and_then(superscript)) {
-                    (Notation::Unicode, Some(sup)) => (format!("{base}{circ}{sup}"), POST),
+                    // POW, not POST: a transpose or inverse of a power brackets it, (X²)ᵀ.
+                    // (X⁻¹)³ is X⁻³.
+                    (Notation::Unicode, Some(sup))
+                        if matches!(self.expr[id], Math::MatPow(_))
+                            && matches!(self.expr[*a], Math::Inv(_))
+                            && (self.name)(*a).is_none() =>
+                    {
+                        let Math::Inv(b) = self.expr[*a] else {
+                            unreachable!()
+                        };
+                        (format!("{}⁻{sup}", self.at(b, POST)), POW)
+                    }
+                    (Notation::Unicode, Some(sup)) => (format!("{base}{circ}{sup}"), POW),
                     (Notation::Latex, _) => {
                         let c = if elementwise { "\\circ " } else { "" };
                         (format!("{base}^{{{c}{}}}", self.go(*k).0), POW)

@@ -232,6 +232,10 @@ fn errors_point_at_the_input() {
         ),
         ("err-pow-vector", vec!["x : n; sum(x^2)", "--wrt", "x"]),
         ("err-not-square", vec!["A : m x n; logdet(A)", "--wrt", "A"]),
+        (
+            "err-matrix-power-exponent",
+            vec!["X : n x n; tr(X^k)", "--wrt", "X"],
+        ),
         ("err-wrt-missing", vec!["x'*A*x", "--wrt", "z"]),
         ("err-bad-number", vec!["1e999*x'*x", "--wrt", "x"]),
         (

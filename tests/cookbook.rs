@@ -201,6 +201,30 @@ const TABLE: &[(&str, &str, &str, &str, &str)] = &[
         "-C*X*inv(X'*C*X)*(A + A')*inv(X'*C*X)",
         "−CXK(A + Aᵀ)K where K = (XᵀCX)⁻¹",
     ),
+    // Powers of a square matrix (eqs. 89–92); the book sums eq. 92 over r.
+    ("89", "X : n x n; tr(X^2)", "X", "2*X'", "2Xᵀ"),
+    (
+        "90",
+        "X, B : n x n; tr(X^2*B)",
+        "X",
+        "(X*B + B*X)'",
+        "BᵀXᵀ + XᵀBᵀ",
+    ),
+    ("91", "X : n x n; tr(X^4)", "X", "4*(X^3)'", "4(X³)ᵀ"),
+    (
+        "92",
+        "X, A : n x n; tr(A*X^3)",
+        "X",
+        "(A*X^2 + X*A*X + X^2*A)'",
+        "AᵀK + XᵀAᵀXᵀ + KAᵀ where K = (X²)ᵀ",
+    ),
+    (
+        "(inverse power)",
+        "X : n x n; tr(X^-1)",
+        "X",
+        "-(inv(X)^2)'",
+        "−(X⁻²)ᵀ",
+    ),
     ("(Frobenius)", "X : m x n; norm2(X)", "X", "2*X", "2X"),
     ("(norm)", "x : n; norm(x)", "x", "x/norm(x)", "x/‖x‖"),
 ];

@@ -34,6 +34,7 @@ fn shapes(rule: ShapeRule, rng: &mut Rng) -> Vec<(usize, usize)> {
             vec![(r, r)]
         }
         ShapeRule::ScaledBy => vec![mat, (1, 1)],
+        ShapeRule::SquarePower => vec![(r, r), (1, 1)],
         ShapeRule::Scalars => vec![(1, 1), (1, 1)],
         ShapeRule::Vector | ShapeRule::VectorToScalar | ShapeRule::VectorToDiagonal => {
             vec![(r, 1)]
@@ -69,8 +70,18 @@ fn instance(p: &Primitive, rng: &mut Rng) -> Instance {
         point.values.insert(s, draw(rng, *r, *c, *dom));
     }
     let mut graph = ops::graph(vars);
+    // An integer operand (a matrix power's exponent) is a literal, as the language
+    // writes it: the derivatives read its value.
     let args: Vec<Id> = (0..p.arity)
-        .map(|i| graph.var(&format!("x{i}")).expect("operand"))
+        .map(|i| {
+            let name = Symbol::from(format!("x{i}"));
+            if p.domain[i] == Domain::Integer {
+                graph.int(point.values[&name][(0, 0)] as i64)
+            } else {
+                graph.var(name.as_str())
+            }
+            .expect("operand")
+        })
         .collect();
     let node = p.node(&args).expect("the op parses back to its node");
     let out = graph.add(node.clone()).unwrap_or_else(|e| {
@@ -109,9 +120,14 @@ fn check_derivatives(p: &Primitive, rng: &mut Rng) {
         p.op
     );
     let ybar = draw(rng, y.nrows(), y.ncols(), Domain::General);
+    // An integer operand has no direction of change.
     let dirs: Vec<Value> = operands
         .iter()
-        .map(|x| draw(rng, x.nrows(), x.ncols(), Domain::General))
+        .zip(p.domain)
+        .map(|(x, dom)| match dom {
+            Domain::Integer => Value::zeros(x.nrows(), x.ncols()),
+            _ => draw(rng, x.nrows(), x.ncols(), Domain::General),
+        })
         .collect();
     // The adjoint `g` and the directions `d0`, `d1` are inputs of the graph.
     inst.graph.vars.insert(Symbol::from("g"), out_shape);

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use egg::{Id, Language, Symbol};
+use egg::{Id, Language, RecExpr, Symbol};
 
 mod helpers;
 pub mod validate;
@@ -204,7 +204,9 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
         );
         d.tree = Tree::from_root(&e);
     }
-    let twins = sign_twins(&mut defs, &mut facts, &mut taken);
+    let mut twins = sign_twins(&mut defs, &mut facts, &mut taken);
+    twins.extend(activation_definitions(&defs));
+    twins.extend(difference_definitions(&defs));
     let roots: Vec<Id> = adj.grads.iter().filter_map(|(_, r)| *r).collect();
     let exprs = to_exprs(g, &roots, &leaves, false);
     let (simplified, stats) = if opts.raw {
@@ -241,6 +243,35 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
     inline_single_use(&mut d);
     d.facts = facts;
     Ok(d)
+}
+
+/// Helpers that name an activation (k = σ(Ax), k = exp(x)) are known to the
+/// simplifier as equal to their definition, so the identities of `rules/activation.rules`
+/// see through the name: (1 ⊘ sum(k))k with k = exp(x) is softmax(x).
+fn activation_definitions(defs: &[Definition]) -> Vec<(RecExpr<Math>, RecExpr<Math>)> {
+    defs.iter()
+        .filter(|d| {
+            // Scalars keep their monomial folding undisturbed.
+            !d.shape.is_scalar()
+                && match &d.tree.op {
+                    Math::Fun(f, _) => {
+                        matches!(f.0.as_str(), "exp" | "sigmoid" | "tanh" | "softplus")
+                    }
+                    Math::Softmax(_) | Math::LogSumExp(_) => true,
+                    _ => false,
+                }
+        })
+        .map(|d| (Tree::var(d.name).to_expr(), d.tree.to_expr()))
+        .collect()
+}
+
+/// Difference helpers (u = 1 − k) are known as equal to their definition, so the
+/// rational pass of the simplifier sees that k − 1 = −u.
+fn difference_definitions(defs: &[Definition]) -> Vec<(RecExpr<Math>, RecExpr<Math>)> {
+    defs.iter()
+        .filter(|d| !d.user && !d.shape.is_scalar() && matches!(d.tree.op, Math::Add(_)))
+        .map(|d| (Tree::var(d.name).to_expr(), d.tree.to_expr()))
+        .collect()
 }
 
 /// `0` or `0·A`: a gradient that is identically zero.

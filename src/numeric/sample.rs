@@ -103,6 +103,7 @@ pub fn draw(rng: &mut Rng, rows: usize, cols: usize, domain: Domain) -> Value {
             let m = Value::from_fn(rows, cols, |_, _| rng.normal());
             &m * m.transpose() / rows as f64 + Value::identity(rows, cols)
         }
+        Domain::Integer => Value::from_fn(rows, cols, |_, _| rng.range(0, 6) as f64 - 3.0),
     }
 }
 

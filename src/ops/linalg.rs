@@ -1,11 +1,11 @@
 //! Linear algebra: `+`, `neg`, `*` (product or scaling), transpose, inverse,
-//! trace, determinant and log-determinant.
+//! matrix power, trace, determinant and log-determinant.
 
 use egg::Id;
 
 use super::registry::{
-    Code, Derivative, Diff, Domain, Primitive, Print, ShapeRule, Spelling, VjpSite, free, no_facts,
-    per_entry,
+    Code, Derivative, Diff, Domain, JvpSite, Primitive, Print, ShapeRule, Spelling, VjpSite, free,
+    no_facts, per_entry,
 };
 use super::{Build, Value, binary};
 use crate::error::Result;
@@ -107,7 +107,7 @@ fn symmetric(a: &Value) -> bool {
     a.is_square() && (a - a.transpose()).amax() <= 1e-12 * scale
 }
 
-/// Sums, products, transposes, inverses, traces and determinants.
+/// Sums, products, transposes, inverses, matrix powers, traces and determinants.
 pub(super) static PRIMITIVES: &[Primitive] = &[
     Primitive {
         op: "+",
@@ -323,6 +323,41 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         },
     },
     Primitive {
+        op: "mpow",
+        names: &[],
+        arity: 2,
+        shape: ShapeRule::SquarePower,
+        eval: |a| square(a[0], "matrix power").and_then(|_| matrix_power(a[0], a[1])),
+        diff: Diff::Rule {
+            vjp: matpow_vjp,
+            jvp: matpow_jvp,
+        },
+        derivative: Derivative {
+            identity: "d(Xᵏ) = Σᵢ Xⁱ dX Xᵏ⁻¹⁻ⁱ, so X̄ = Σᵢ (Xⁱ)ᵀ Ḡ (Xᵏ⁻¹⁻ⁱ)ᵀ; X⁻ᵏ = (X⁻¹)ᵏ",
+            source: "Matrix Cookbook eqs. 89–92",
+        },
+        // The exponent is a literal the cost model does not see: one product counted.
+        flops: |out, _| out.0 * out.0 * (2.0 * out.0 - 1.0),
+        facts: |k| {
+            let x = k.p(0);
+            Props {
+                positive: x.positive && k.scalar(0),
+                symmetric: x.symmetric,
+                spd: x.spd,
+                diagonal: x.diagonal,
+                identity: x.identity,
+            }
+        },
+        domain: &[Domain::WellConditioned, Domain::Integer],
+        print: Print::PRINTER,
+        code: Code {
+            numpy: "np.linalg.matrix_power({0}, int({1}))",
+            torch: "torch.linalg.matrix_power({0}, int({1}))",
+            jax: "jnp.linalg.matrix_power({0}, int({1}))",
+            rust: "(if {1} < 0.0 { {0}.clone().try_inverse().unwrap() } else { {0}.clone() }).pow({1}.abs() as u32)",
+        },
+    },
+    Primitive {
         op: "tr",
         names: &["tr"],
         arity: 1,
@@ -331,11 +366,20 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         diff: Diff::Rule {
             vjp: |b, s| {
                 let x = s.kids[0];
+                // The trace of a scalar is the scalar: no 1×1 identity in a scalar result.
+                if b.scalar(x) {
+                    return Ok(vec![(x, s.adj)]);
+                }
                 let n = b.g.shape(x).rows;
                 let eye = b.g.eye(n)?;
                 Ok(vec![(x, b.mul(s.adj, eye)?)])
             },
-            jvp: |b, s| s.dot(0).map(|d| b.n(Math::Trace(d))).transpose(),
+            jvp: |b, s| {
+                let scalar = b.scalar(s.kids[0]);
+                s.dot(0)
+                    .map(|d| if scalar { Ok(d) } else { b.n(Math::Trace(d)) })
+                    .transpose()
+            },
         },
         derivative: Derivative {
             identity: "∂ tr(X) = I",
@@ -459,6 +503,127 @@ pub(super) static PRIMITIVES: &[Primitive] = &[
         },
     },
 ];
+
+/// The largest exponent a matrix power is evaluated with.
+const MAX_EXPONENT: f64 = 1024.0;
+
+/// Aᵏ for an integer k, by repeated squaring (A⁻ᵏ is (A⁻¹)ᵏ).
+fn matrix_power(a: &Value, k: &Value) -> std::result::Result<Value, String> {
+    let k = k[(0, 0)];
+    if k.fract() != 0.0 || k.abs() > MAX_EXPONENT {
+        return Err(format!(
+            "a matrix to the power {k}, not an integer of at most {MAX_EXPONENT}"
+        ));
+    }
+    let mut base = if k < 0.0 {
+        let inv = a.clone().lu().try_inverse();
+        inv.filter(|inv| condition(a, inv) < MAX_CONDITION)
+            .ok_or_else(|| "a negative power of a singular matrix".to_string())?
+    } else {
+        a.clone()
+    };
+    let mut e = k.abs() as u32;
+    let mut acc = Value::identity(a.nrows(), a.ncols());
+    while e > 0 {
+        if e & 1 == 1 {
+            acc = &acc * &base;
+        }
+        e >>= 1;
+        if e > 0 {
+            base = &base * &base;
+        }
+    }
+    if acc.iter().all(|x| x.is_finite()) {
+        Ok(acc)
+    } else {
+        Err("a matrix power is not finite".to_string())
+    }
+}
+
+/// The exponent of a matrix power: an integer literal (the front end writes one).
+fn exponent(b: &Build, k: Id) -> Result<i64> {
+    match b.g.node(k) {
+        Math::Num(r) if r.is_integer() => i64::try_from(r.numer()).ok(),
+        _ => None,
+    }
+    .filter(|k| k.unsigned_abs() <= MAX_EXPONENT as u64)
+    .ok_or_else(|| {
+        crate::error::Error::new(
+            crate::error::ErrorKind::Internal,
+            "the derivative of a matrix power needs an integer exponent",
+        )
+    })
+}
+
+/// Xᵏ as a node for k ≥ 0: nothing for k = 0 (the identity), X for k = 1.
+fn power_node(b: &mut Build, x: Id, k: i64) -> Result<Option<Id>> {
+    Ok(match k {
+        0 => None,
+        1 => Some(x),
+        _ => {
+            let n = b.int(k)?;
+            Some(b.n(Math::MatPow([x, n]))?)
+        }
+    })
+}
+
+/// Σᵢ L(i) D R(k − 1 − i) for i = 0 … k − 1, where L(i) and R(j) are Xⁱ and Xʲ,
+/// each transposed when `transposed` (the reverse-mode sum Σᵢ (Xⁱ)ᵀ G (Xᵏ⁻¹⁻ⁱ)ᵀ).
+fn power_sum(b: &mut Build, x: Id, k: i64, d: Id, transposed: bool) -> Result<Option<Id>> {
+    let mut sum = None;
+    for i in 0..k {
+        let mut term = d;
+        if let Some(l) = power_node(b, x, i)? {
+            let l = if transposed { b.t(l)? } else { l };
+            term = b.mul(l, term)?;
+        }
+        if let Some(r) = power_node(b, x, k - 1 - i)? {
+            let r = if transposed { b.t(r)? } else { r };
+            term = b.mul(term, r)?;
+        }
+        sum = b.add_opt(sum, Some(term))?;
+    }
+    Ok(sum)
+}
+
+/// d(Xᵏ) = Σᵢ Xⁱ dX Xᵏ⁻¹⁻ⁱ, so the adjoint is Σᵢ (Xⁱ)ᵀ G (Xᵏ⁻¹⁻ⁱ)ᵀ (Matrix
+/// Cookbook eq. 91 for the trace). For k = −m, Xᵏ = Wᵐ with W = X⁻¹ and
+/// dW = −W dX W, so X̄ = −Wᵀ W̄ Wᵀ.
+fn matpow_vjp(b: &mut Build, s: &VjpSite) -> Result<Vec<(Id, Id)>> {
+    let (x, k) = (s.kids[0], exponent(b, s.kids[1])?);
+    if !(s.active)(x) || k == 0 {
+        return Ok(Vec::new());
+    }
+    if k > 0 {
+        let sum = power_sum(b, x, k, s.adj, true)?;
+        return Ok(sum.map(|g| vec![(x, g)]).unwrap_or_default());
+    }
+    let w = b.n(Math::Inv(x))?;
+    let Some(wbar) = power_sum(b, w, -k, s.adj, true)? else {
+        return Ok(Vec::new());
+    };
+    let wt = b.t(w)?;
+    let p = b.mul(wt, wbar)?;
+    let p = b.mul(p, wt)?;
+    Ok(vec![(x, b.neg(p)?)])
+}
+
+/// Ẏ = Σᵢ Xⁱ Ẋ Xᵏ⁻¹⁻ⁱ for k ≥ 1; for k = −m, Σᵢ Wⁱ Ẇ Wᵐ⁻¹⁻ⁱ with W = X⁻¹ and
+/// Ẇ = −W Ẋ W. The exponent is an integer literal: it has no tangent.
+fn matpow_jvp(b: &mut Build, s: &JvpSite) -> Result<Option<Id>> {
+    let (x, k) = (s.kids[0], exponent(b, s.kids[1])?);
+    let Some(d) = s.dot(0) else {
+        return Ok(None);
+    };
+    if k >= 0 {
+        return power_sum(b, x, k, d, false);
+    }
+    let w = b.n(Math::Inv(x))?;
+    let p = b.mul(w, d)?;
+    let p = b.mul(p, w)?;
+    let wdot = b.neg(p)?;
+    power_sum(b, w, -k, wdot, false)
+}
 
 fn mul_vjp(b: &mut Build, s: &VjpSite) -> Result<Vec<(Id, Id)>> {
     let ([x, y], adj, active) = ([s.kids[0], s.kids[1]], s.adj, s.active);

@@ -74,6 +74,8 @@ pub enum ShapeRule {
     VectorToDiagonal,
     /// A square n×n matrix, a column n out (`diag(A)`).
     SquareToVector,
+    /// A square matrix and a scalar exponent, same shape out (`mpow`).
+    SquarePower,
 }
 
 impl ShapeRule {
@@ -123,6 +125,9 @@ impl ShapeRule {
                 rows: a[0].rows.clone(),
                 cols: alg.one(),
             }),
+            ShapeRule::SquarePower => require_square(alg, &a[0], 0)
+                .and_then(|_| require_scalar(alg, &a[1], 1))
+                .map(|_| a[0].clone()),
         }
     }
 }
@@ -236,6 +241,9 @@ pub enum Domain {
     Symmetric,
     /// Symmetric positive definite.
     Spd,
+    /// A small integer in [−3, 3] (the exponent of a matrix power, a literal in the
+    /// language: it has no direction of change).
+    Integer,
 }
 
 /// How one notation writes an operation.

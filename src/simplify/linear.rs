@@ -36,6 +36,9 @@ fn tree_size(expr: &RecExpr<Math>) -> usize {
     size.last().copied().unwrap_or(0)
 }
 
+/// The largest matrix power written out as a product of its factors.
+const MAX_POWER: i128 = 8;
+
 /// A product term: scalar factors (in a canonical order) times matrix factors (in order).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Term {
@@ -69,11 +72,26 @@ impl Term {
         } else {
             factors.truncate(1);
         }
+        cancel_inverses(&mut factors);
         Term { scalars, factors }
     }
 
     fn tree(self) -> Tree {
-        let mut all = self.scalars.into_iter().chain(self.factors);
+        let scalars = powers(self.scalars, |f, k| {
+            Tree::node(Math::Pow([Id::from(0usize); 2]), vec![f, k])
+        });
+        let factors = powers(self.factors, |f, k| match (&f.op, f.kids.as_slice()) {
+            // XᵀXᵀ = (X²)ᵀ
+            (Math::Transpose(_), [x]) => Tree::node(
+                Math::Transpose(Id::from(0usize)),
+                vec![Tree::node(
+                    Math::MatPow([Id::from(0usize); 2]),
+                    vec![x.clone(), k],
+                )],
+            ),
+            _ => Tree::node(Math::MatPow([Id::from(0usize); 2]), vec![f, k]),
+        });
+        let mut all = scalars.into_iter().chain(factors);
         let first = all.next().unwrap_or_else(|| num(Rational::ONE));
         all.fold(first, |acc, f| {
             Tree::node(Math::Mul([Id::from(0usize); 2]), vec![acc, f])
@@ -82,6 +100,54 @@ impl Term {
 }
 
 type Comb = Vec<(Rational, Term)>;
+
+/// X⁻¹X = XX⁻¹ = I (and X⁻ᵀXᵀ, XᵀX⁻ᵀ) between adjacent factors, while another
+/// factor stays to carry the shape.
+fn cancel_inverses(factors: &mut Vec<Tree>) {
+    fn inverse_of(a: &Tree, b: &Tree) -> bool {
+        let inv = |t: &Tree| match (&t.op, t.kids.as_slice()) {
+            (Math::Inv(_), [x]) => Some(x.clone()),
+            (Math::Transpose(_), [i]) => match (&i.op, i.kids.as_slice()) {
+                (Math::Inv(_), [x]) => Some(Tree::node(
+                    Math::Transpose(Id::from(0usize)),
+                    vec![x.clone()],
+                )),
+                _ => None,
+            },
+            _ => None,
+        };
+        inv(a).is_some_and(|x| x == *b) || inv(b).is_some_and(|x| x == *a)
+    }
+    let mut i = 0;
+    while factors.len() > 2 && i + 1 < factors.len() {
+        if inverse_of(&factors[i], &factors[i + 1]) {
+            factors.drain(i..i + 2);
+            i = i.saturating_sub(1);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Runs of equal adjacent factors written as powers: `cc` is `c²`, `XXX` is `X³`.
+fn powers(factors: Vec<Tree>, power: impl Fn(Tree, Tree) -> Tree) -> Vec<Tree> {
+    let mut out: Vec<(Tree, i64)> = Vec::new();
+    for f in factors {
+        match out.last_mut() {
+            Some((g, k)) if *g == f && !matches!(f.op, Math::Num(_)) => *k += 1,
+            _ => out.push((f, 1)),
+        }
+    }
+    out.into_iter()
+        .map(|(f, k)| {
+            if k == 1 {
+                f
+            } else {
+                power(f, num(Rational::int(k)))
+            }
+        })
+        .collect()
+}
 
 fn num(r: Rational) -> Tree {
     Tree::node(Math::Num(r), Vec::new())
@@ -191,6 +257,20 @@ impl Pass<'_> {
                     .unwrap_or_else(|| self.atom(id)),
                 _ => self.atom(id),
             },
+            Math::MatPow([a, k]) => match g.node(*k) {
+                Math::Num(r) if r.is_integer() && (2..=MAX_POWER).contains(&r.numer()) => {
+                    let base = self.comb(*a);
+                    let mut acc = base.clone();
+                    for _ in 1..r.numer() {
+                        match self.multiply(&acc, &base) {
+                            Some(p) => acc = p,
+                            None => return self.atom(id),
+                        }
+                    }
+                    acc
+                }
+                _ => self.atom(id),
+            },
             Math::Transpose(a) => self
                 .comb(*a)
                 .into_iter()
@@ -218,19 +298,21 @@ impl Pass<'_> {
         if let Some(k) = number(&ca) {
             return scale(cb, k).unwrap_or_else(|| self.atom(id));
         }
+        self.multiply(&ca, &cb).unwrap_or_else(|| self.atom(id))
+    }
+
+    /// The distributed product of two combinations, unless it grows too long.
+    fn multiply(&self, ca: &Comb, cb: &Comb) -> Option<Comb> {
         if ca.len() * cb.len() > MAX_TERMS {
-            return self.atom(id);
+            return None;
         }
         let mut out = Vec::with_capacity(ca.len() * cb.len());
-        for (x, s) in &ca {
-            for (y, t) in &cb {
-                let Some(c) = x.mul(*y) else {
-                    return self.atom(id);
-                };
-                out.push((c, s.times(t)));
+        for (x, s) in ca {
+            for (y, t) in cb {
+                out.push((x.mul(*y)?, s.times(t)));
             }
         }
-        out
+        Some(out)
     }
 
     /// A transpose pushed onto names: (AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, Sᵀ = S for symmetric S.

@@ -9,6 +9,8 @@ pub mod extract;
 pub mod facts;
 pub mod linear;
 pub mod mono;
+pub mod poly;
+pub mod ratfun;
 pub mod rules;
 
 use std::collections::{HashMap, HashSet};
@@ -413,6 +415,9 @@ pub fn simplify_with(
     for e in &extracted {
         if let Some(x) = linear::expand(e, &shapes, &symmetric) {
             known.push((e.clone(), x, "linear pass"));
+        }
+        for (a, b) in ratfun::equalities(e, &shapes, equalities) {
+            known.push((a, b, "rational pass"));
         }
     }
     let (second, polish) = run(

@@ -63,6 +63,11 @@ pub const RULE_FILES: &[(&str, &str, Phase)] = &[
         Phase::Main,
     ),
     (
+        "rules/activation.rules",
+        include_str!("../../rules/activation.rules"),
+        Phase::Main,
+    ),
+    (
         "rules/determinant.rules",
         include_str!("../../rules/determinant.rules"),
         Phase::Main,

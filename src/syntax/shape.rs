@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorKind, Result, Span};
 use crate::ir::{Dim, Math, Shape};
 use crate::model::{Input, Model};
 use crate::ops::{self, DimAlgebra, Mismatch, Sh};
+use crate::rational::Rational;
 
 type IShape = Sh<usize>;
 
@@ -420,6 +421,9 @@ impl Lowerer<'_> {
             );
         }
         let a = self.expr(x)?;
+        if op == BinOp::Pow && self.is_matrix(a) {
+            return self.matrix_power(a, x, y, e);
+        }
         let b = self.expr(y)?;
         let (ia, ib) = (Self::id(a), Self::id(b));
         let node = match op {
@@ -467,6 +471,70 @@ impl Lowerer<'_> {
             Some(d),
             Sh { rows: d, cols: d },
         ))
+    }
+
+    /// True when `a` is known not to be a scalar (an undeclared name whose shape is
+    /// still open counts as a scalar, as it always has: `x^2`).
+    fn is_matrix(&mut self, a: usize) -> bool {
+        let s = self.shapes[a].clone();
+        let known = |u: &mut Unifier, d: usize| u.value(d).is_some();
+        let open = !known(&mut self.u, s.rows) && !known(&mut self.u, s.cols);
+        let scalar = self.u.is_one(&s.rows) && self.u.is_one(&s.cols);
+        !(open || scalar)
+    }
+
+    /// `A^k` of a square matrix and an integer `k`: `A^0` is `I`, `A^1` is `A`,
+    /// `A^-1` is `inv(A)`, `A^-k` is `inv(A)^k`.
+    fn matrix_power(&mut self, a: usize, x: &Expr, y: &Expr, e: &Expr) -> Result<usize> {
+        let Some(k) = integer_literal(y) else {
+            let d0 = self.describe(&self.shapes[a].clone());
+            return Err(Error::at(
+                ErrorKind::Shape,
+                y.span.clone(),
+                format!(
+                    "{}: {} is {d0}, and a matrix power needs an integer exponent, not {}",
+                    short(&self.src[e.span.clone()]),
+                    short(&self.src[x.span.clone()]),
+                    short(&self.src[y.span.clone()])
+                ),
+            )
+            .with_label("not an integer; use .^ for an elementwise power"));
+        };
+        let square = Sh {
+            rows: self.shapes[a].rows,
+            cols: self.shapes[a].rows,
+        };
+        if !self.u.unify(&self.shapes[a].cols, &self.shapes[a].rows) {
+            // Not square: the message of a scalar power, which points to `.^`.
+            let shapes = [self.shapes[a].clone()];
+            let node = Math::Pow([Self::id(a); 2]);
+            return Err(self.mismatch(&node, Mismatch::Scalar(0), e, &[x], &shapes));
+        }
+        if k == 0 {
+            let d = square.rows;
+            return Ok(self.push(Math::Var(Symbol::from("I")), Some(d), square));
+        }
+        let base = if k < 0 {
+            self.op(Math::Inv(Self::id(a)), &[a], e, &[x])?
+        } else {
+            a
+        };
+        let m = k.unsigned_abs();
+        if m == 1 {
+            return Ok(base);
+        }
+        let one = self.u.one();
+        let scalar = Sh {
+            rows: one,
+            cols: one,
+        };
+        let n = self.push(Math::Num(Rational::int(m as i64)), None, scalar);
+        self.op(
+            Math::MatPow([Self::id(base), Self::id(n)]),
+            &[base, n],
+            e,
+            &[x, y],
+        )
     }
 
     fn call(&mut self, f: &str, fspan: &Span, args: &[Expr], e: &Expr) -> Result<usize> {
@@ -581,6 +649,8 @@ impl Lowerer<'_> {
             (Mismatch::Square(_), _) => {
                 let f = if matches!(node, Math::Inv(_)) {
                     "the inverse"
+                } else if matches!(node, Math::MatPow(_)) {
+                    "a matrix power"
                 } else {
                     fname.as_str()
                 };
@@ -676,4 +746,13 @@ fn suggest(f: &str) -> Option<&'static str> {
             .min()
             .map(|(_, n)| n)
     })
+}
+
+/// The integer an exponent spells (`3`, `-1`, `(2)`), if it is one.
+fn integer_literal(e: &Expr) -> Option<i64> {
+    match &e.kind {
+        ExprKind::Num(r) if r.is_integer() => i64::try_from(r.numer()).ok(),
+        ExprKind::Neg(x) => integer_literal(x).and_then(i64::checked_neg),
+        _ => None,
+    }
 }
