@@ -215,7 +215,7 @@ fn check(seed: u64) -> Result<bool, String> {
         }
         // Differences check reverse mode itself (one problem in eight: they cost more
         // than the rest of the check together).
-        let fd = if seed % 8 == 0 {
+        let fd = if seed.is_multiple_of(8) {
             finite_difference_error(&g, &p, v, &ours[i])
         } else {
             0.0
@@ -328,7 +328,7 @@ fn differential_fuzz() {
                             .unwrap()
                             .push(format!("seed {seed}: {}\n  panicked", problem(seed).0)),
                     }
-                    if (i + 1) % 10_000 == 0 {
+                    if (i + 1).is_multiple_of(10_000) {
                         eprintln!(
                             "{} cases, {} findings",
                             i + 1,
