@@ -299,6 +299,12 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Records a finding, and says it at once (a long run that is stopped keeps them).
+fn found(findings: &Mutex<Vec<String>>, f: String) {
+    eprintln!("finding: {f}");
+    findings.lock().unwrap().push(f);
+}
+
 #[test]
 fn differential_fuzz() {
     let cases = env("MATGRAD_FUZZ_CASES", 2_000) as usize;
@@ -322,11 +328,11 @@ fn differential_fuzz() {
                             compared.fetch_add(1, Ordering::Relaxed);
                         }
                         Ok(Ok(false)) => {}
-                        Ok(Err(f)) => findings.lock().unwrap().push(format!("seed {seed}: {f}")),
-                        Err(_) => findings
-                            .lock()
-                            .unwrap()
-                            .push(format!("seed {seed}: {}\n  panicked", problem(seed).0)),
+                        Ok(Err(f)) => found(&findings, format!("seed {seed}: {f}")),
+                        Err(_) => found(
+                            &findings,
+                            format!("seed {seed}: {}\n  panicked", problem(seed).0),
+                        ),
                     }
                     if (i + 1).is_multiple_of(10_000) {
                         eprintln!(
