@@ -2,7 +2,7 @@
 //! `seed_stats` example: `(name, input, variables)`.
 
 pub fn seed_problems() -> Vec<(String, String, Vec<String>)> {
-    let text = include_str!("../tests/data/seeds.toml");
+    let text = include_str!("../../tests/data/seeds.toml");
     let v: toml::Value = toml::from_str(text).expect("seeds.toml parses");
     v["problem"]
         .as_array()
