@@ -5,30 +5,22 @@
 //! e-graph, helpers, printing): every block for its variables.
 //! `cargo bench --bench seeds`; the README's table comes from this.
 
+#[path = "common/seed_problems.rs"]
+mod seed_problems;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
 
 fn seeds(c: &mut Criterion) {
-    let text = include_str!("../tests/data/seeds.toml");
-    let v: toml::Value = toml::from_str(text).expect("seeds.toml parses");
     let mut group = c.benchmark_group("derive");
     group
         .sample_size(20)
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_millis(300));
-    for pr in v["problem"].as_array().expect("problems") {
-        if pr.get("error").is_some() {
-            continue;
-        }
-        let name = pr["name"].as_str().expect("name");
-        let input = pr["input"].as_str().expect("input");
-        let wrt: Vec<&str> = pr["wrt"]
-            .as_array()
-            .expect("wrt")
-            .iter()
-            .map(|x| x.as_str().expect("var"))
-            .collect();
+    for (name, input, wrt) in seed_problems::seed_problems() {
+        let (name, input) = (name.as_str(), input.as_str());
+        let wrt: Vec<&str> = wrt.iter().map(String::as_str).collect();
         group.bench_function(name, |b| {
             b.iter(|| {
                 let g = matgrad::gradient(black_box(input), black_box(&wrt)).expect("derives");
@@ -40,25 +32,14 @@ fn seeds(c: &mut Criterion) {
 }
 
 fn hessians(c: &mut Criterion) {
-    let text = include_str!("../tests/data/seeds.toml");
-    let v: toml::Value = toml::from_str(text).expect("seeds.toml parses");
     let mut group = c.benchmark_group("hessian");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_millis(300));
-    for pr in v["problem"].as_array().expect("problems") {
-        if pr.get("error").is_some() {
-            continue;
-        }
-        let name = pr["name"].as_str().expect("name");
-        let input = pr["input"].as_str().expect("input");
-        let wrt: Vec<&str> = pr["wrt"]
-            .as_array()
-            .expect("wrt")
-            .iter()
-            .map(|x| x.as_str().expect("var"))
-            .collect();
+    for (name, input, wrt) in seed_problems::seed_problems() {
+        let (name, input) = (name.as_str(), input.as_str());
+        let wrt: Vec<&str> = wrt.iter().map(String::as_str).collect();
         let g = matgrad::gradient(input, &wrt).expect("derives");
         group.bench_function(name, |b| {
             b.iter(|| {

@@ -3,6 +3,9 @@
 //!
 //! `cargo run --release --example seed_stats [runs]`
 
+#[path = "../benches/common/seed_problems.rs"]
+mod seed_problems;
+
 use std::time::Instant;
 
 fn main() {
@@ -10,24 +13,13 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(21);
-    let text = include_str!("../tests/data/seeds.toml");
-    let v: toml::Value = toml::from_str(text).expect("seeds.toml parses");
     println!(
         "| problem | median ms | main: iterations, e-nodes, e-classes | polish: iterations, e-nodes, e-classes |"
     );
     println!("|---|---|---|---|");
-    for pr in v["problem"].as_array().expect("problems") {
-        if pr.get("error").is_some() {
-            continue;
-        }
-        let name = pr["name"].as_str().expect("name");
-        let input = pr["input"].as_str().expect("input");
-        let wrt: Vec<&str> = pr["wrt"]
-            .as_array()
-            .expect("wrt")
-            .iter()
-            .map(|x| x.as_str().expect("var"))
-            .collect();
+    for (name, input, wrt) in seed_problems::seed_problems() {
+        let (name, input) = (name.as_str(), input.as_str());
+        let wrt: Vec<&str> = wrt.iter().map(String::as_str).collect();
         let mut times = Vec::with_capacity(runs);
         let mut last = None;
         for _ in 0..runs {

@@ -152,15 +152,16 @@ impl Report {
                 .collect(),
         );
         r.definitions = Some(grad.definitions(Notation::Ascii).into_iter().collect());
+        r.notes = grad.notes();
         if hessians {
             r.add_hessians(grad, point)?;
         }
-        r.notes = grad.notes();
         Ok(r)
     }
 
     fn add_hessians(&mut self, grad: &Gradient, point: Option<&Point>) -> Result<()> {
         let hs = hessian::hessians(grad)?;
+        self.notes.extend(hs.notes.iter().cloned());
         let mut exprs = Named::default();
         let mut vals = Named::default();
         let helpers = point.map(|p| hessian::with_helpers(grad, p)).transpose()?;

@@ -169,7 +169,12 @@ pub fn run(args: &Args, source: &str) -> Result<Output> {
             }
             let mut s = grad.print(notation(f)) + "\n";
             if args.hessian {
-                s += &hessian_text(&grad, notation(f), point.as_ref())?;
+                let (text, notes) =
+                    matgrad::hessian::text_and_notes(&grad, notation(f), point.as_ref())?;
+                s += &text;
+                for n in notes {
+                    stderr += &format!("note: {n}\n");
+                }
             }
             if args.cost == CostModel::Flops {
                 s += &matgrad::flops_report(&grad, &flops_sizes);
@@ -226,10 +231,6 @@ fn claim_output(args: &Args, model: Model, claim: &str) -> Result<Output> {
             code: e.exit_code() as u8,
         },
     })
-}
-
-fn hessian_text(grad: &Gradient, n: Notation, point: Option<&Point>) -> Result<String> {
-    matgrad::hessian::text(grad, n, point)
 }
 
 fn problem_only(args: &Args, model: &Model, point: Option<&Point>) -> Result<String> {

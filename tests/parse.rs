@@ -162,8 +162,9 @@ fn whole_pipeline(src: &str) -> Reached {
         "{src:?}: {:?}",
         g.notes()
     );
-    // LEAD-TODO: assert exit 2|3 once the forward-mode Hessian lands.
-    let _ = matgrad::hessian::hessians(&g);
+    if let Err(e) = matgrad::hessian::hessians(&g) {
+        assert!(matches!(e.exit_code(), 2 | 3), "{src:?}: --hessian {e:?}");
+    }
     let (Ok(ours), Ok(raw)) = (g.evaluate(&p), g.derivation.evaluate_raw(&p)) else {
         return Reached::Derived;
     };

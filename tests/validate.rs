@@ -142,3 +142,34 @@ fn unions_of_different_shapes_are_refused() {
         stats.refused
     );
 }
+
+/// Second derivatives are validated the same way: a wrong block is named, and every
+/// seed problem's Hessian passes.
+#[test]
+fn hessian_blocks_are_validated() {
+    let src = "A : m x n; x : n; y : m; 0.25*norm2(y - (A*x).^2)";
+    let (g, h) = matgrad::hessian(src, &["x"]).unwrap();
+    assert!(h.notes.is_empty(), "{:?}", h.notes);
+    assert!(matgrad::hessian::validate::refused(&g, &h, &h).is_empty());
+    // The same block, doubled: refused.
+    let mut wrong = h.clone();
+    let t = wrong.blocks[0].tree.clone().unwrap();
+    let two = matgrad::simplify::cse::Tree::from_root(&"2".parse().unwrap());
+    wrong.blocks[0].tree = Some(matgrad::simplify::cse::Tree::node(
+        matgrad::ir::Math::Mul([egg::Id::from(0usize); 2]),
+        vec![two, t],
+    ));
+    assert_eq!(
+        matgrad::hessian::validate::refused(&g, &wrong, &h),
+        vec!["∂²f/∂x∂x".to_string()]
+    );
+    for pr in common::seeds() {
+        if pr.get("error").is_some() {
+            continue;
+        }
+        let (name, input, wrt) = common::case(&pr);
+        if let Ok((_, h)) = matgrad::hessian(input, &wrt) {
+            assert!(h.notes.is_empty(), "{name}: {:?}", h.notes);
+        }
+    }
+}

@@ -27,12 +27,13 @@ pub mod check;
 pub mod coef;
 mod output;
 mod share;
+pub mod validate;
 
 use std::collections::HashMap;
 
 use egg::{Id, Language, RecExpr, Symbol};
 
-pub use output::{text, with_helpers};
+pub use output::{text, text_and_notes, with_helpers};
 
 use crate::derive::input_facts;
 use crate::error::{Error, ErrorKind, Result};
@@ -69,6 +70,8 @@ pub struct Hessians {
     pub blocks: Vec<Hessian>,
     /// Helper terms of the second derivatives, in dependency order.
     pub defs: Vec<(Symbol, Tree)>,
+    /// Notes for the reader: a simplified form that validation refused.
+    pub notes: Vec<String>,
 }
 
 impl Hessian {
@@ -148,7 +151,28 @@ fn is_column(s: &Shape) -> bool {
 
 /// Every block of the Hessian of `grad`'s objective, in `--wrt` order (row-major
 /// over pairs of variables), simplified together.
+///
+/// Like gradients, the simplified blocks are validated before they are returned:
+/// each is evaluated against the same block before simplification (the forward
+/// tangent of the gradient as it is) at random points ([`validate`]); when one
+/// disagrees, the unsimplified blocks are returned, with a note.
 pub fn hessians(grad: &Gradient) -> Result<Hessians> {
+    let simplified = blocks(grad, true)?;
+    let raw = blocks(grad, false)?;
+    let refused = validate::refused(grad, &simplified, &raw);
+    if refused.is_empty() {
+        return Ok(simplified);
+    }
+    let mut raw = raw;
+    raw.notes.push(format!(
+        "the simplified second derivative {} disagreed with forward mode at a random point and was refused; printing the unsimplified form (please report this input)",
+        refused.join(", ")
+    ));
+    Ok(raw)
+}
+
+/// Every block, simplified in the e-graph or as forward mode gives it.
+fn blocks(grad: &Gradient, simplify_forms: bool) -> Result<Hessians> {
     let d = &grad.derivation;
     let mut low = lower(grad)?;
     let mut taken: Vec<String> = grad.model.inputs.iter().map(|i| i.name.clone()).collect();
@@ -207,6 +231,8 @@ pub fn hessians(grad: &Gradient) -> Result<Hessians> {
     }
     let (simplified, _) = if exprs.is_empty() {
         (Vec::new(), Default::default())
+    } else if !simplify_forms {
+        (exprs, Default::default())
     } else {
         simplify::simplify(&exprs, &facts, &[], &CostKind::Compact, &Limits::default())?
     };
@@ -250,7 +276,11 @@ pub fn hessians(grad: &Gradient) -> Result<Hessians> {
             symbols: symbols.clone(),
         });
     }
-    Ok(Hessians { blocks: out, defs })
+    Ok(Hessians {
+        blocks: out,
+        defs,
+        notes: Vec::new(),
+    })
 }
 
 /// The gradient and every block of the Hessian of a problem's objective with respect

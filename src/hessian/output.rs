@@ -189,6 +189,15 @@ fn rows(v: &Value) -> serde_json::Value {
 /// The Hessian blocks as text lines with their helper terms (and their values at
 /// `point`, if given).
 pub fn text(grad: &Gradient, notation: Notation, point: Option<&Point>) -> Result<String> {
+    text_and_notes(grad, notation, point).map(|(s, _)| s)
+}
+
+/// [`text`], with the notes for standard error (a simplified form that was refused).
+pub fn text_and_notes(
+    grad: &Gradient,
+    notation: Notation,
+    point: Option<&Point>,
+) -> Result<(String, Vec<String>)> {
     let f = grad
         .model
         .objective_name
@@ -224,5 +233,5 @@ pub fn text(grad: &Gradient, notation: Notation, point: Option<&Point>) -> Resul
             );
         }
     }
-    Ok(s)
+    Ok((s, hs.notes))
 }

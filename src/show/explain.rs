@@ -62,6 +62,9 @@ pub struct Chain {
 pub struct Explanation {
     /// One chain per variable.
     pub chains: Vec<Chain>,
+    /// The derivative identities reverse mode used (of the objective's operations,
+    /// from the registry of primitives), with their sources, linearity left out.
+    pub derivatives: Vec<String>,
     /// The objective's name.
     pub f: String,
     shapes: HashMap<Symbol, Shape>,
@@ -206,9 +209,25 @@ pub fn explain(model: &Model, wrt: &[&str]) -> Result<Explanation> {
     }
     Ok(Explanation {
         chains,
+        derivatives: derivatives_used(model),
         f: model.objective_name.clone().unwrap_or_else(|| "f".into()),
         shapes,
     })
+}
+
+/// The derivative identities of the objective's operations, in evaluation order.
+fn derivatives_used(model: &Model) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for node in model.graph.expr.as_ref() {
+        if let Some(p) = crate::ops::registry::of(node) {
+            let d = p.derivative;
+            let line = format!("{} ({})", d.identity, d.source);
+            if d.source != "linearity" && !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out
 }
 
 fn runner(eg: MathEGraph, a: Id, b: Id, limits: (usize, usize, u64)) -> Runner<Math, MathAnalysis> {
@@ -394,7 +413,14 @@ impl Explanation {
             for (i, l) in c.lines.iter().enumerate() {
                 let e = show(&l.expr, &self.shapes, &none, n);
                 let why = if i == 0 {
-                    "the raw adjoint: reverse mode, one vector-Jacobian product per node (src/autodiff.rs, src/ops/)".to_string()
+                    if self.derivatives.is_empty() {
+                        "the raw adjoint: reverse mode, one vector-Jacobian product per node (src/autodiff.rs, src/ops/)".to_string()
+                    } else {
+                        format!(
+                            "the raw adjoint: reverse mode, one vector-Jacobian product per node (src/autodiff.rs, src/ops/), by {}",
+                            self.derivatives.join("; ")
+                        )
+                    }
                 } else {
                     let re = if l.reordered.is_empty() {
                         String::new()
