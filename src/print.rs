@@ -241,8 +241,13 @@ impl<'a> Printer<'a> {
         match &self.expr[id] {
             Math::Eye(_) => true,
             Math::Neg(a) | Math::Transpose(a) | Math::Inv(a) => self.identity_like(*a),
-            Math::Mul([a, b]) => (self.scalar)(*a) && self.identity_like(*b),
             Math::Div([a, b]) => (self.scalar)(*b) && self.identity_like(*a),
+            // Sums and products of identities and scalars (`I .* (−I/c)`, `I + 2I`):
+            // nothing in them fixes the size either.
+            Math::Mul([a, b]) | Math::Hadamard([a, b]) | Math::EDiv([a, b]) | Math::Add([a, b]) => {
+                let free = |x: Id| (self.scalar)(x) || self.identity_like(x);
+                free(*a) && free(*b) && !((self.scalar)(*a) && (self.scalar)(*b))
+            }
             _ => false,
         }
     }
