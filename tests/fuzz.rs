@@ -381,7 +381,8 @@ const REGRESSIONS: &[u64] = &[
     // `tr(… 0.5*(S .* I) …)` wrt S printed `I .* (0.5*I) + 2*I`: identities whose size
     // nothing around fixes, read back as an error (found in a 100,000-case run).
     1_097_139,
-    // `tr(I - (I .* S)/(tr(S)^2 + 2))` wrt S printed `… *I + I .* (-I/c)`: a product
-    // of identities was taken to fix the size of its neighbours (found in the long run).
-    5_355_630,
+    // `tr(I - (I .* S)/(tr(S)^2 + 2))` wrt S printed `… *I + I .* (-I/c)`, and another
+    // problem `Q = I .* I + tr(M*P)`: a product of identities was taken to fix the size
+    // of its neighbours (both found in the long run).
+    5_355_630, 5_625_002,
 ];
