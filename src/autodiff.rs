@@ -20,6 +20,21 @@ pub struct Adjoints {
     pub forward_len: usize,
     /// For each requested variable, its gradient node, or `None` when the objective does not depend on it.
     pub grads: Vec<(String, Option<Id>)>,
+    /// For each adjoint node (id `forward_len + k` at index `k`), the forward node
+    /// whose derivative made it: where a failure of that node is the user's.
+    pub origin: Vec<Id>,
+}
+
+impl Adjoints {
+    /// The forward node a node of the graph comes from: itself if it is one.
+    pub fn origin_of(&self, id: Id) -> Option<Id> {
+        let i = usize::from(id);
+        if i < self.forward_len {
+            Some(id)
+        } else {
+            self.origin.get(i - self.forward_len).copied()
+        }
+    }
 }
 
 /// Which nodes depend on one of `vars`.
@@ -61,6 +76,7 @@ pub fn reverse_seeded(
     let active = active_set(&g, &vars);
     let mut contributions: HashMap<Id, Vec<Id>> = HashMap::new();
     let seed = seed(&mut g)?;
+    let mut origin: Vec<Id> = vec![model.objective; g.len() - forward_len];
     contributions.insert(model.objective, vec![seed]);
     let mut adjoint: HashMap<Id, Id> = HashMap::new();
     for i in (0..forward_len).rev() {
@@ -75,6 +91,7 @@ pub fn reverse_seeded(
         for &p in &parts[1..] {
             sum = g.add(Math::Add([sum, p]))?;
         }
+        origin.resize(g.len() - forward_len, id);
         adjoint.insert(id, sum);
         if matches!(g.node(id), Math::Var(_)) {
             continue;
@@ -83,6 +100,7 @@ pub fn reverse_seeded(
         for (child, c) in ops::vjp(&mut g, id, sum, &is_active)? {
             contributions.entry(child).or_default().push(c);
         }
+        origin.resize(g.len() - forward_len, id);
     }
     let grads = wrt
         .iter()
@@ -100,5 +118,6 @@ pub fn reverse_seeded(
         graph: g,
         forward_len,
         grads,
+        origin,
     })
 }

@@ -36,6 +36,9 @@ pub struct Model {
     pub defs: Vec<(String, Id)>,
     /// The problem text.
     pub source: String,
+    /// For each forward node (by id), the place in the text where it was first
+    /// written, if it was (inputs, operations; not the nodes lowering adds).
+    pub spans: Vec<Option<std::ops::Range<usize>>>,
 }
 
 impl Model {
@@ -50,6 +53,11 @@ impl Model {
             .iter()
             .find(|(_, d)| *d == id)
             .map(|(n, _)| n.as_str())
+    }
+
+    /// Where node `id` of the forward graph was written, if it was.
+    pub fn span(&self, id: Id) -> Option<std::ops::Range<usize>> {
+        self.spans.get(usize::from(id)).cloned().flatten()
     }
 
     /// The symbolic dimensions of the problem, sorted.

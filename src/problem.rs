@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::Model;
 use crate::print::{self, Notation};
 use crate::structure::Structure;
@@ -35,7 +35,51 @@ pub fn parse_problem_at(
 impl Model {
     /// The objective's value at a point.
     pub fn value_at(&self, point: &numeric::Point) -> Result<f64> {
-        numeric::check::value_at(&self.graph.expr, self.objective, point).map(|v| v[(0, 0)])
+        numeric::check::value_at(&self.graph.expr, self.objective, point)
+            .map(|v| v[(0, 0)])
+            .map_err(|e| self.place(e, &self.graph.expr, Some, point))
+    }
+
+    /// A failed evaluation's error placed in the text: `expr` starts with this
+    /// problem's graph, and `origin` names the node of the graph each node of `expr`
+    /// comes from (itself for the graph's own nodes, the node whose derivative made
+    /// it for the others). The error points at that node where the user wrote it:
+    /// the operation that has no value, or the one whose derivative has none.
+    pub fn place(
+        &self,
+        e: Error,
+        expr: &egg::RecExpr<crate::ir::Math>,
+        origin: impl Fn(egg::Id) -> Option<egg::Id>,
+        point: &numeric::Point,
+    ) -> Error {
+        if e.kind != ErrorKind::Domain || e.span.is_some() {
+            return e;
+        }
+        let Some(f) = numeric::eval::fault(expr, point) else {
+            return e;
+        };
+        let Some((o, span)) = origin(f.node).and_then(|o| Some((o, self.span(o)?))) else {
+            return e;
+        };
+        let written = crate::syntax::shape::short(&self.source[span.clone()]);
+        if o == f.node {
+            Error::at(
+                ErrorKind::Domain,
+                span,
+                format!("cannot evaluate `{written}` at this point: {}", f.reason),
+            )
+            .with_label("no value here")
+        } else {
+            Error::at(
+                ErrorKind::Domain,
+                span,
+                format!(
+                    "the derivative of `{written}` has no value at this point: {}",
+                    f.reason
+                ),
+            )
+            .with_label("its derivative has no value here")
+        }
     }
 
     /// The problem printed back: declarations, definitions, objective.

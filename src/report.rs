@@ -168,8 +168,13 @@ impl Report {
         for h in &hs.blocks {
             exprs.0.push((h.key(), h.show(Notation::Ascii)));
             if let Some(p) = &helpers {
-                vals.0
-                    .push((h.key(), Numbers::rows(&h.evaluate(p, &hs.defs)?)));
+                vals.0.push((
+                    h.key(),
+                    Numbers::rows(
+                        &h.evaluate(p, &hs.defs)
+                            .map_err(|e| hessian::at_point(grad, p, e))?,
+                    ),
+                ));
             }
         }
         if point.is_some() {

@@ -239,6 +239,34 @@ fn bad_points_are_input_errors() {
 }
 
 #[test]
+fn values_that_do_not_exist_point_at_what_the_user_wrote() {
+    let zero = temp("zero.json", r#"{"x": [0, 0, 0], "alpha": 0}"#);
+    let cases: &[(&str, &[&str])] = &[
+        ("err-at-derivative", &["x : 3; norm(x)", "--wrt", "x"]),
+        (
+            "err-at-derivative-hessian",
+            &[
+                "x : 3; norm(x)",
+                "--wrt",
+                "x",
+                "--hessian",
+                "--format",
+                "json",
+            ],
+        ),
+        (
+            "err-at-value",
+            &["x : 3; x'*x/alpha + norm2(x)", "--wrt", "x"],
+        ),
+    ];
+    for (name, args) in cases {
+        let mut args = args.to_vec();
+        args.extend(["--at", &zero]);
+        insta::assert_snapshot!(*name, run(&args, None));
+    }
+}
+
+#[test]
 fn check_flag_reports_agreement() {
     let out = run(
         &[

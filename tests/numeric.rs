@@ -93,67 +93,92 @@ fn compositions_that_overflow_naively_are_evaluated_stably() {
     }
 }
 
-/// (problem, variable, point, what the message must say): no value exists there.
-const NO_VALUE: &[(&str, &str, &str, &str)] = &[
+/// (problem, variable, point, what the message must say, the text under its caret):
+/// no value exists there. The caret is under what the user wrote: the operation
+/// without a value, or the one whose derivative has none.
+const NO_VALUE: &[(&str, &str, &str, &str, Option<&str>)] = &[
     (
         "x : 1; sum(exp(1000*x))",
         "x",
         r#"{"x": [1]}"#,
         "cannot evaluate `exp(1000*x)` at this point: the result is not a finite number",
+        Some("exp(1000*x)"),
     ),
     (
         "x'*x/alpha",
         "x",
         r#"{"x": [1, 2], "alpha": 0}"#,
         "cannot evaluate `x'*x/alpha` at this point: a division is not finite",
+        Some("x'*x/alpha"),
     ),
     (
         "norm(x)",
         "x",
         r#"{"x": [0, 0]}"#,
-        "cannot evaluate `x/norm(x)` at this point",
+        "the derivative of `norm(x)` has no value at this point: a division is not finite",
+        Some("norm(x)"),
+    ),
+    (
+        "x : 2; a : scalar; sqrt(a - 1) + x'*x",
+        "a",
+        r#"{"x": [1, 2], "a": 1}"#,
+        "the derivative of `sqrt(a - 1)` has no value at this point",
+        Some("sqrt(a - 1)"),
+    ),
+    (
+        "x : 2; a : scalar; y = a - 1; b = x'*x; a*b/y",
+        "x",
+        r#"{"x": [1, 2], "a": 1}"#,
+        "cannot evaluate `a*b/y` at this point: a division is not finite",
+        Some("a*b/y"),
     ),
     (
         "A : 2 x 2; b : 2; b'*inv(A)*b",
         "b",
         r#"{"A": [[1, 2], [2, 4]], "b": [1, 1]}"#,
         "cannot evaluate `inv(A)` at this point: the inverse of a singular matrix",
+        Some("inv(A)"),
     ),
     (
         "A : 2 x 2; b : 2; b'*inv(A)*b",
         "b",
         r#"{"A": [[1, 1], [1, 1.0000000000001]], "b": [1, 1]}"#,
         "the inverse of a singular matrix",
+        Some("inv(A)"),
     ),
     (
         "sum(log(x))",
         "x",
         r#"{"x": [1, 0]}"#,
         "cannot evaluate `log(x)` at this point: the log of a number ≤ 0",
+        Some("log(x)"),
     ),
     (
         "x'*x",
         "x",
         r#"{"x": [NaN, 1]}"#,
         "the point's value for `x` holds `NaN`: every entry must be a finite number",
+        None,
     ),
     (
         "x'*x",
         "x",
         r#"{"x": [1, -Infinity]}"#,
         "the point's value for `x` holds `-Infinity`",
+        None,
     ),
     (
         "A : 2 x 2; tr(A)",
         "A",
         r#"{"A": [[1, 1e999], [0, 1]]}"#,
         "the point's value for `A` holds `1e999`",
+        None,
     ),
 ];
 
 #[test]
 fn values_that_do_not_exist_are_input_errors_that_name_the_expression() {
-    for (src, var, point, want) in NO_VALUE {
+    for (src, var, point, want, caret) in NO_VALUE {
         let e = at(src, &[var], point).expect_err(src);
         assert_eq!(e.exit_code(), 2, "{src} at {point}: {e}");
         assert!(
@@ -161,6 +186,67 @@ fn values_that_do_not_exist_are_input_errors_that_name_the_expression() {
             "{src} at {point}: `{}` does not say `{want}`",
             e.message
         );
+        if let Some(caret) = caret {
+            let span = e
+                .span
+                .clone()
+                .unwrap_or_else(|| panic!("{src}: no place in `{e}`"));
+            assert_eq!(&src[span], *caret, "{src} at {point}: the caret");
+        }
+    }
+}
+
+/// (problem, variable, point, gradient in column-major order): `det(X) X⁻ᵀ` at a
+/// singular `X` is the transposed adjugate (the cofactor matrix), which exists.
+const SINGULAR: &[(&str, &str, &str, &[f64])] = &[
+    (
+        "A : 2 x 2; det(A)",
+        "A",
+        r#"{"A": [[1, 2], [2, 4]]}"#,
+        &[4.0, -2.0, -2.0, 1.0],
+    ),
+    (
+        "A : 2 x 2; det(A)^2 + det(A)",
+        "A",
+        r#"{"A": [[1, 2], [2, 4]]}"#,
+        &[4.0, -2.0, -2.0, 1.0],
+    ),
+    (
+        "A : 3 x 3; 3*det(A)^2 - det(A)",
+        "A",
+        r#"{"A": [[1, 2, 3], [2, 4, 6], [1, 1, 1]]}"#,
+        &[2.0, -1.0, 0.0, -4.0, 2.0, 0.0, 2.0, -1.0, 0.0],
+    ),
+    (
+        "A : 3 x 3; det(A)",
+        "A",
+        r#"{"A": [[1, 2, 3], [2, 4, 6], [3, 6, 9]]}"#,
+        &[0.0; 9],
+    ),
+    (
+        "A : 5 x 5; det(A)",
+        "A",
+        r#"{"A": [[1, 0, 0, 0, 0], [0, 2, 0, 0, 0], [0, 0, 3, 0, 0], [0, 0, 0, 4, 0], [0, 0, 0, 0, 0]]}"#,
+        &[
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 24.0,
+        ],
+    ),
+];
+
+#[test]
+fn the_gradient_of_a_determinant_exists_at_singular_matrices() {
+    for (src, var, point, grad) in SINGULAR {
+        let (v, g) = at(src, &[var], point).unwrap_or_else(|e| panic!("{src} at {point}: {e}"));
+        assert!(close(v, 0.0), "{src}: value {v}");
+        assert_eq!(g[0].len(), grad.len(), "{src}");
+        for (x, y) in g[0].iter().zip(grad.iter()) {
+            assert!(
+                (x - y).abs() <= 1e-9,
+                "{src} at {point}: gradient {:?}, want {grad:?}",
+                g[0]
+            );
+        }
     }
 }
 

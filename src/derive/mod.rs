@@ -334,7 +334,35 @@ impl Derivation {
     }
 
     /// The values of the gradients at a point (each with its variable's shape).
+    ///
+    /// From the simplified forms; where one of them has no value but the
+    /// unsimplified adjoint has one (a form divides by what vanishes here, while
+    /// the product it came from does not), from the adjoint, which the forms equal
+    /// wherever both exist. Where neither has one, the error points at the
+    /// operation in the text whose value or derivative does not exist.
     pub fn evaluate(
+        &self,
+        model: &Model,
+        point: &crate::numeric::Point,
+    ) -> Result<Vec<crate::ops::Value>> {
+        match self.evaluate_forms(model, point) {
+            Err(e) if e.kind == crate::error::ErrorKind::Domain => {
+                self.evaluate_raw(point).map_err(|raw| {
+                    let placed = model.place(
+                        raw,
+                        &self.adjoints.graph.expr,
+                        |id| self.adjoints.origin_of(id),
+                        point,
+                    );
+                    if placed.span.is_some() { placed } else { e }
+                })
+            }
+            r => r,
+        }
+    }
+
+    /// The values of the simplified forms at a point.
+    fn evaluate_forms(
         &self,
         model: &Model,
         point: &crate::numeric::Point,

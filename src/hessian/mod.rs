@@ -33,7 +33,7 @@ use std::collections::HashMap;
 
 use egg::{Id, Language, RecExpr, Symbol};
 
-pub use output::{text, text_and_notes, with_helpers};
+pub use output::{at_point, text, text_and_notes, with_helpers};
 
 use crate::derive::input_facts;
 use crate::error::{Error, ErrorKind, Result};

@@ -130,13 +130,28 @@ impl Hessian {
     }
 }
 
+/// The error of a second derivative without a value at `point` (the inputs, with
+/// or without the helpers): the gradient's own, placed in the text, when the
+/// gradient has no value there either.
+pub fn at_point(grad: &Gradient, point: &Point, e: crate::error::Error) -> crate::error::Error {
+    if e.kind != crate::error::ErrorKind::Domain {
+        return e;
+    }
+    match grad.evaluate(point) {
+        Err(placed) if placed.kind == crate::error::ErrorKind::Domain => placed,
+        _ => e,
+    }
+}
+
 /// The point with the gradient's helper terms evaluated (in dependency order).
+///
+/// Where the gradient has no value, the error is the gradient's, placed in the text.
 pub fn with_helpers(grad: &Gradient, point: &Point) -> Result<Point> {
     let d = &grad.derivation;
     let mut p = point.clone();
     for def in &d.defs {
         let (g, root) = d.typed(&grad.model, &def.tree)?;
-        let v = crate::numeric::evaluate(&g.expr, &p)?;
+        let v = crate::numeric::evaluate(&g.expr, &p).map_err(|e| at_point(grad, point, e))?;
         p.values.insert(def.name, v[usize::from(root)].clone());
     }
     Ok(p)
@@ -146,7 +161,9 @@ impl Hessians {
     /// The value of block `i` at a point (inputs only; helpers are evaluated here).
     pub fn value(&self, grad: &Gradient, point: &Point, i: usize) -> Result<Value> {
         let p = with_helpers(grad, point)?;
-        self.blocks[i].evaluate(&p, &self.defs)
+        self.blocks[i]
+            .evaluate(&p, &self.defs)
+            .map_err(|e| at_point(grad, point, e))
     }
 
     /// The point with the gradient's and the Hessian's helper terms evaluated.
@@ -229,7 +246,7 @@ pub fn text_and_notes(
             s += &format!(
                 "hessian {} = {}\n",
                 h.key(),
-                rows(&h.evaluate(p, &hs.defs)?)
+                rows(&h.evaluate(p, &hs.defs).map_err(|e| at_point(grad, p, e))?)
             );
         }
     }

@@ -223,6 +223,8 @@ pub fn jacobian_with(model: Model, wrt: &[&str], opts: &Options) -> Result<Jacob
         graph,
         forward_len,
         grads: roots,
+        // The forward tangents are not traced back to the text.
+        origin: Vec::new(),
     };
     let derivation = derive::derive_from(&ext, &adj, wrt, opts)?;
     Ok(Jacobian {

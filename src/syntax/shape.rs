@@ -27,6 +27,8 @@ pub use crate::names::is_greek;
 struct PreNode {
     node: Math,
     eye: Option<usize>,
+    /// Where the user first wrote it.
+    span: Option<Span>,
 }
 
 struct Lowerer<'a> {
@@ -186,7 +188,8 @@ fn dims_of(ty: &TypeSpec) -> Vec<&DimSpec> {
     }
 }
 
-fn short(text: &str) -> String {
+/// The text of a place in the input on one line, cut after 40 characters.
+pub fn short(text: &str) -> String {
     let t: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if t.chars().count() > 40 {
         format!("{}…", t.chars().take(39).collect::<String>())
@@ -319,7 +322,11 @@ impl Lowerer<'_> {
         if let Some(&i) = self.memo.get(&key) {
             return i;
         }
-        self.nodes.push(PreNode { node, eye });
+        self.nodes.push(PreNode {
+            node,
+            eye,
+            span: None,
+        });
         self.shapes.push(shape);
         self.memo.insert(key, self.nodes.len() - 1);
         self.nodes.len() - 1
@@ -373,7 +380,9 @@ impl Lowerer<'_> {
             }
         };
         let shape = self.inputs[input].1.clone();
-        Ok(self.push(Math::Var(Symbol::from(name)), None, shape))
+        let i = self.push(Math::Var(Symbol::from(name)), None, shape);
+        self.nodes[i].span.get_or_insert_with(|| span.clone());
+        Ok(i)
     }
 
     fn expr(&mut self, e: &Expr) -> Result<usize> {
@@ -589,7 +598,11 @@ impl Lowerer<'_> {
     fn op(&mut self, node: Math, args: &[usize], e: &Expr, operands: &[&Expr]) -> Result<usize> {
         let shapes: Vec<IShape> = args.iter().map(|&a| self.shapes[a].clone()).collect();
         match ops::shape_rule(&mut self.u, &node, &shapes) {
-            Ok(s) => Ok(self.push(node, None, s)),
+            Ok(s) => {
+                let i = self.push(node, None, s);
+                self.nodes[i].span.get_or_insert_with(|| e.span.clone());
+                Ok(i)
+            }
             Err(m) => Err(self.mismatch(&node, m, e, operands, &shapes)),
         }
     }
@@ -698,6 +711,7 @@ impl Lowerer<'_> {
         let mut graph = crate::ops::graph(vars);
         let mut map = Vec::with_capacity(self.nodes.len());
         let nodes = std::mem::take(&mut self.nodes);
+        let mut spans: Vec<Option<Span>> = Vec::new();
         for pre in nodes {
             let id = if let Some(d) = pre.eye {
                 let dim = self.resolve(d);
@@ -709,8 +723,15 @@ impl Lowerer<'_> {
                 }
                 graph.add(node)?
             };
+            if spans.len() <= usize::from(id) {
+                spans.resize(usize::from(id) + 1, None);
+            }
+            if spans[usize::from(id)].is_none() {
+                spans[usize::from(id)] = pre.span;
+            }
             map.push(id);
         }
+        spans.resize(graph.len(), None);
         let defs = self
             .defs
             .iter()
@@ -723,6 +744,7 @@ impl Lowerer<'_> {
             inputs,
             defs,
             source: self.src.to_string(),
+            spans,
         })
     }
 }
