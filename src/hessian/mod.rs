@@ -27,6 +27,7 @@ pub mod check;
 pub mod coef;
 mod output;
 mod share;
+mod tidy;
 pub mod validate;
 
 use std::collections::HashMap;
@@ -244,6 +245,12 @@ fn blocks(grad: &Gradient, simplify_forms: bool) -> Result<Hessians> {
         .collect();
     let mut forms: Vec<Option<Tree>> = trees.into_iter().map(Some).collect();
     share::inline(&mut forms, &mut defs);
+    for f in forms.iter_mut().flatten() {
+        *f = tidy::transposes(f, &symbols);
+    }
+    for (_, d) in defs.iter_mut() {
+        *d = tidy::transposes(d, &symbols);
+    }
     let mut forms = forms.into_iter();
     let size = |v: &str| -> Result<Dim> {
         let s = &grad

@@ -31,9 +31,13 @@ pub fn choose(g: &Graph, roots: &[Id], leaves: &HashMap<Id, Symbol>) -> Vec<Id> 
     }
     let trivial = |id: Id| match g.node(id) {
         Math::Var(_) | Math::Num(_) | Math::Dim(_) | Math::Eye(_) | Math::Ones(_) => true,
-        Math::Transpose(a) | Math::Neg(a) => {
-            matches!(g.node(*a), Math::Var(_) | Math::Num(_)) || leaves.contains_key(a)
-        }
+        // X⁻¹ and X⁻ᵀ read as names: a helper would not shorten them.
+        Math::Inv(a) => matches!(g.node(*a), Math::Var(_)) || leaves.contains_key(a),
+        Math::Transpose(a) | Math::Neg(a) => match g.node(*a) {
+            Math::Var(_) | Math::Num(_) => true,
+            Math::Inv(x) => matches!(g.node(*x), Math::Var(_)) || leaves.contains_key(x),
+            _ => leaves.contains_key(a),
+        },
         _ => false,
     };
     let mut out: Vec<Id> = uses
@@ -98,7 +102,7 @@ pub fn fresh(shape: &Shape, taken: &HashSet<String>) -> Symbol {
 }
 
 /// Puts back helpers used once (in the forms and the other helpers together) and
-/// helpers that are a single symbol or number. `defs` is in dependency order.
+/// helpers that are a single symbol or number, or its transpose or negation. `defs` is in dependency order.
 pub fn inline(forms: &mut [Option<Tree>], defs: &mut Vec<(Symbol, Tree)>) {
     loop {
         let mut count: HashMap<Symbol, usize> = HashMap::new();
@@ -113,7 +117,13 @@ pub fn inline(forms: &mut [Option<Tree>], defs: &mut Vec<(Symbol, Tree)>) {
         defs.iter().for_each(|(_, t)| note(t));
         let pick = defs.iter().position(|(s, t)| {
             let n = count.get(s).copied().unwrap_or(0);
-            n <= 1 || t.kids.is_empty()
+            // A name, a number, or the transpose or negation of one reads as well inline.
+            let atom = |t: &Tree| t.kids.is_empty();
+            let small = match (&t.op, t.kids.as_slice()) {
+                (Math::Transpose(_) | Math::Neg(_), [k]) => atom(k),
+                _ => atom(t),
+            };
+            n <= 1 || small
         });
         let Some(i) = pick else { return };
         let (s, t) = defs.remove(i);
