@@ -24,6 +24,8 @@ const CASES: &[(&str, &[&str])] = &[
     ("A : m x n; X : n x p; B : m x p; norm2(A*X - B)", &["X"]),
     ("z : n; y : n; -y'*log(softmax(z))", &["z"]),
     ("A : m x n; x : n; logsumexp(A*x)", &["x"]),
+    ("A : m x n; x : n; y : m; sum(softmax(A*x) .* y)", &["x"]),
+    ("X : n x n; det(X)", &["X"]),
     (
         "A : m x n; x : n; y : m; -(y'*log(sigmoid(A*x)) + (1-y)'*log(1-sigmoid(A*x)))",
         &["x"],

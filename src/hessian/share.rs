@@ -31,8 +31,11 @@ pub fn choose(g: &Graph, roots: &[Id], leaves: &HashMap<Id, Symbol>) -> Vec<Id> 
     }
     let trivial = |id: Id| match g.node(id) {
         Math::Var(_) | Math::Num(_) | Math::Dim(_) | Math::Eye(_) | Math::Ones(_) => true,
-        // X⁻¹ and X⁻ᵀ read as names: a helper would not shorten them.
-        Math::Inv(a) => matches!(g.node(*a), Math::Var(_)) || leaves.contains_key(a),
+        // X⁻¹ and X⁻ᵀ read as names: a helper would not shorten them; diag(k) of a
+        // name stays visible to the rules (diag(k)·1 = k).
+        Math::Inv(a) | Math::DiagM(a) => {
+            matches!(g.node(*a), Math::Var(_)) || leaves.contains_key(a)
+        }
         Math::Transpose(a) | Math::Neg(a) => match g.node(*a) {
             Math::Var(_) | Math::Num(_) => true,
             Math::Inv(x) => matches!(g.node(*x), Math::Var(_)) || leaves.contains_key(x),
