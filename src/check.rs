@@ -51,7 +51,7 @@ pub fn check(grad: &Gradient, points: usize, seed: u64) -> Result<Report> {
     let mut worst_raw = vec![0.0f64; d.vars.len()];
     for _ in 0..points {
         let p = random_point(&grad.model, &mut rng, (2, 4));
-        let simp = d.evaluate(&grad.model, &p)?;
+        let simp = d.evaluate_forms(&grad.model, &p)?;
         let raw = d.evaluate_raw(&p)?;
         for (i, v) in d.vars.iter().enumerate() {
             let fd = finite_difference(

@@ -200,7 +200,10 @@ fn check(seed: u64) -> Result<bool, String> {
     }
     let found = (0..4u64).find_map(|k| {
         let p = common::point(&g.model, seed.wrapping_mul(7).wrapping_add(k));
-        match (g.evaluate(&p), g.derivation.evaluate_raw(&p)) {
+        match (
+            g.derivation.evaluate_forms(&g.model, &p),
+            g.derivation.evaluate_raw(&p),
+        ) {
             (Ok(o), Ok(r)) => Some((p, o, r)),
             _ => None,
         }

@@ -165,7 +165,10 @@ fn whole_pipeline(src: &str) -> Reached {
     if let Err(e) = matgrad::hessian::hessians(&g) {
         assert!(matches!(e.exit_code(), 2 | 3), "{src:?}: --hessian {e:?}");
     }
-    let (Ok(ours), Ok(raw)) = (g.evaluate(&p), g.derivation.evaluate_raw(&p)) else {
+    let (Ok(ours), Ok(raw)) = (
+        g.derivation.evaluate_forms(&g.model, &p),
+        g.derivation.evaluate_raw(&p),
+    ) else {
         return Reached::Derived;
     };
     for (v, (a, b)) in wrt.iter().zip(ours.iter().zip(&raw)) {

@@ -64,7 +64,7 @@ fn check_random_problem(seed: u64) -> Result<bool, TestCaseError> {
     let found = (0..4u64).find_map(|k| {
         let p = common::point(&g.model, seed.wrapping_add(k));
         match (
-            g.derivation.evaluate(&g.model, &p),
+            g.derivation.evaluate_forms(&g.model, &p),
             g.derivation.evaluate_raw(&p),
         ) {
             (Ok(ours), Ok(raw)) => Some((p, ours, raw)),

@@ -361,8 +361,9 @@ impl Derivation {
         }
     }
 
-    /// The values of the simplified forms at a point.
-    fn evaluate_forms(
+    /// The values of the simplified forms at a point, with no fallback: what
+    /// validation and the tests compare with the unsimplified adjoint.
+    pub fn evaluate_forms(
         &self,
         model: &Model,
         point: &crate::numeric::Point,

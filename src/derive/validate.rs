@@ -78,7 +78,7 @@ pub fn compare(model: &Model, d: &Derivation) -> Verdict {
         if raw.iter().any(|v| v.iter().any(|x| !x.is_finite())) {
             continue;
         }
-        match d.evaluate(model, &p) {
+        match d.evaluate_forms(model, &p) {
             Ok(simp) => {
                 points += 1;
                 for (i, (s, r)) in simp.iter().zip(&raw).enumerate() {
