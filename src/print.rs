@@ -172,6 +172,19 @@ impl<'a> Printer<'a> {
     /// An operation as its registry entry spells it in this notation (`None`: the
     /// printer's own rules write it).
     fn spelled(&self, node: &Math, sized: bool) -> Option<(String, u8)> {
+        // (Xᵀ)⁻¹ is X⁻ᵀ, as (X⁻¹)ᵀ is.
+        if let Math::Inv(a) = node
+            && let Math::Transpose(b) = &self.expr[*a]
+            && !self.ascii()
+            && (self.name)(*a).is_none()
+        {
+            let sup = if self.notation == Notation::Unicode {
+                "⁻ᵀ"
+            } else {
+                "^{-\\top}"
+            };
+            return Some((format!("{}{sup}", self.at(*b, POST)), POST));
+        }
         let p = registry::of(node)?;
         let spelling = match self.notation {
             Notation::Unicode => p.print.unicode,

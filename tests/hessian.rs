@@ -26,6 +26,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("A : m x n; x : n; logsumexp(A*x)", &["x"]),
     ("A : m x n; x : n; y : m; sum(softmax(A*x) .* y)", &["x"]),
     ("X : n x n; det(X)", &["X"]),
+    ("X : n x n; tr(X'*X) - logdet(X)", &["X"]),
     (
         "A : m x n; x : n; y : m; -(y'*log(sigmoid(A*x)) + (1-y)'*log(1-sigmoid(A*x)))",
         &["x"],

@@ -77,8 +77,8 @@ impl CostFunction<Math> for Compact<'_> {
             Math::Transpose(x) if !self.egraph[*x].data.named => 1.01,
             // A sign goes in front of a product, not inside it: −αDK⁻¹X, not αD(−K⁻¹X).
             Math::Mul(_) | Math::Hadamard(_) if ca.negated || cb.negated => 1.04,
-            // A + A is 2A.
-            Math::Add([x, y]) if x == y => 1.1,
+            // A + A is 2A, and A + B + A is 2A + B.
+            Math::Add([x, y]) if x == y || self.repeats(*x, *y) || self.repeats(*y, *x) => 1.1,
             // A negative number is a sign and a number.
             Math::Num(r) if r.numer() < 0 => 2.0,
             Math::Num(r) if !r.is_integer() => 1.05,
@@ -107,6 +107,18 @@ impl CostFunction<Math> for Compact<'_> {
             negated,
             divided: matches!(node, Math::Div(_)),
         }
+    }
+}
+
+impl Compact<'_> {
+    /// True when the sum class `sum` has a writing `a + b` with `b` or `a` the class
+    /// `term`: `(a + b) + a` writes a term twice.
+    fn repeats(&self, sum: Id, term: Id) -> bool {
+        let term = self.egraph.find(term);
+        self.egraph[sum].nodes.iter().any(|n| match n {
+            Math::Add([a, b]) => self.egraph.find(*a) == term || self.egraph.find(*b) == term,
+            _ => false,
+        })
     }
 }
 
