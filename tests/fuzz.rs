@@ -268,7 +268,7 @@ fn second_order(g: &matgrad::Gradient, src: &str, vars: &[&str], p: &Point) -> R
         let scale = fd.norm().max(1.0);
         let trunc = (&fd - &coarse).norm() / scale;
         let err = (&ours - &fd).norm() / scale;
-        if !(err < 1e-4 + 10.0 * trunc) {
+        if err.is_nan() || err >= 1e-4 + 10.0 * trunc {
             return Err(format!(
                 "{src}\n  block {},{}: {} is {err:.1e} from differences of the gradient",
                 h.row,
