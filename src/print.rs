@@ -513,10 +513,16 @@ impl<'a> Printer<'a> {
         let number = l.chars().all(|c| c.is_ascii_digit() || c == '.');
         // Two numbers side by side read as one (`2½` is 2.5): a dot between them.
         let numeric = |c: char| c.is_ascii_digit() || vulgar_char(c);
+        // A name with an index (`c1`) after a letter would read as part of a longer
+        // product (`bc1`): a space sets it apart (`b c1`).
+        let token: String = r.chars().take_while(|c| c.is_alphanumeric()).collect();
+        let indexed = token.chars().next().is_some_and(char::is_alphabetic)
+            && token.chars().any(|c| c.is_ascii_digit());
         let sep = if numeric(last) && numeric(first) {
             "·"
         } else if (last.is_ascii_digit() && !number && first.is_alphanumeric())
             || (last.is_alphanumeric() && first.is_ascii_digit())
+            || (last.is_alphabetic() && indexed)
             || (l_scalar
                 && !number
                 && !(self.scalar)(b)

@@ -43,13 +43,51 @@ pub fn choose(g: &Graph, roots: &[Id], leaves: &HashMap<Id, Symbol>) -> Vec<Id> 
         },
         _ => false,
     };
+    // A product or sum of a few names stays visible to the rules where it is used
+    // (xᵀA named apart hides xᵀA + xᵀAᵀ = xᵀ(A + Aᵀ)); writing it out costs little.
+    // Functions are named however small: s = softmax(z), s = σ(Ax), as textbooks do.
+    let small = |id: Id| tree_size(g, id, leaves, SMALL + 1) <= SMALL && algebraic(g, id, leaves);
     let mut out: Vec<Id> = uses
         .iter()
-        .filter(|(id, n)| **n >= 2 && !leaves.contains_key(id) && !trivial(**id))
+        .filter(|(id, n)| **n >= 2 && !leaves.contains_key(id) && !trivial(**id) && !small(**id))
         .map(|(id, _)| *id)
         .collect();
     out.sort();
     out
+}
+
+/// Terms of at most this many operations (as a tree) are not named.
+const SMALL: usize = 5;
+
+/// The size of node `id` written out as a tree, the nodes of `leaves` counting one,
+/// counted up to `cap`.
+fn tree_size(g: &Graph, id: Id, leaves: &HashMap<Id, Symbol>, cap: usize) -> usize {
+    if leaves.contains_key(&id) {
+        return 1;
+    }
+    let mut n = 1;
+    for c in g.node(id).children() {
+        if n >= cap {
+            break;
+        }
+        n += tree_size(g, *c, leaves, cap - n);
+    }
+    n
+}
+
+/// True when node `id` is built from names and numbers by sums, products,
+/// transposes and negations only (the nodes of `leaves` are names).
+fn algebraic(g: &Graph, id: Id, leaves: &HashMap<Id, Symbol>) -> bool {
+    if leaves.contains_key(&id) {
+        return true;
+    }
+    match g.node(id) {
+        Math::Var(_) | Math::Num(_) | Math::Dim(_) | Math::Eye(_) => true,
+        n @ (Math::Add(_) | Math::Mul(_) | Math::Neg(_) | Math::Transpose(_)) => {
+            n.children().iter().all(|c| algebraic(g, *c, leaves))
+        }
+        _ => false,
+    }
 }
 
 /// Node `root` as an expression in which the nodes of `leaves` are their names
