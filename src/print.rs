@@ -342,6 +342,13 @@ impl<'a> Printer<'a> {
             // result then reads as a product: `B .* -2*A` would be `(B .* -2)*A`.
             Math::Neg(a) => {
                 let (s, l) = self.go_sized(*a, sized);
+                // −(−hk) is hk: no double sign.
+                if l >= PROD
+                    && let Some(rest) = s.strip_prefix(['−', '-'])
+                    && !rest.starts_with(['−', '-'])
+                {
+                    return (rest.to_string(), l);
+                }
                 match l {
                     l if l > PROD => (format!("{}{s}", self.minus()), NEG),
                     PROD => (format!("{}{s}", self.minus()), PROD),
@@ -424,7 +431,15 @@ impl<'a> Printer<'a> {
     fn unsigned(&self, id: Id) -> (bool, String) {
         if (self.name)(id).is_none() {
             match &self.expr[id] {
-                Math::Neg(a) => return (true, self.at(*a, SUM + 1)),
+                Math::Neg(a) => {
+                    // −(−h·k/t) is +h·k/t: a sign in front of an unbracketed product
+                    // or quotient belongs to all of it (no `a − −b`).
+                    let s = self.at(*a, SUM + 1);
+                    return match s.strip_prefix(['−', '-']) {
+                        Some(rest) if !rest.starts_with(['−', '-']) => (false, rest.to_string()),
+                        _ => (true, s),
+                    };
+                }
                 Math::Num(r) if r.numer() < 0 => return (true, self.num(&r.neg()).0),
                 // (−c)·x reads as the subtraction of c·x.
                 Math::Mul([a, b]) => {
