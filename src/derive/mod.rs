@@ -208,6 +208,7 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
         d.tree = Tree::from_root(&e);
     }
     let mut twins = sign_twins(&mut defs, &mut facts, &mut taken);
+    let opposites = twin_pairs(&twins);
     twins.extend(activation_definitions(&defs));
     twins.extend(difference_definitions(&defs));
     let cuts = cut_adjoints(adj, &mut leaves, &mut defs, &mut facts, &mut taken);
@@ -247,6 +248,7 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
         facts: HashMap::new(),
     };
     if !opts.raw {
+        one_sign(&mut d, &opposites);
         name_common(&mut d, &mut taken, &facts);
     }
     inline_single_use(&mut d);
@@ -294,6 +296,43 @@ fn cut_adjoints(
         });
     }
     out
+}
+
+/// The helpers given as negations of others (ū = −u), as pairs of names.
+fn twin_pairs(twins: &[(RecExpr<Math>, RecExpr<Math>)]) -> Vec<(Symbol, Symbol)> {
+    twins
+        .iter()
+        .filter_map(|(a, b)| match (a.as_ref(), b.as_ref()) {
+            ([Math::Var(t)], [Math::Var(u), Math::Neg(_)]) => Some((*t, *u)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Writes each pair of opposite terms of a result, and of the helpers it uses
+/// directly, with one sign ([`simplify::sign`]).
+fn one_sign(d: &mut Derivation, opposites: &[(Symbol, Symbol)]) {
+    let index: HashMap<Symbol, usize> = d
+        .defs
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.name, i))
+        .collect();
+    for t in d.exprs.iter_mut().flatten() {
+        let mut used: Vec<usize> = Vec::new();
+        t.visit(&mut |s| {
+            if let Math::Var(v) = s.op
+                && let Some(&i) = index.get(&v)
+                && !d.defs[i].user
+            {
+                used.push(i);
+            }
+        });
+        used.sort_unstable();
+        used.dedup();
+        let context: Vec<&Tree> = used.iter().map(|&i| &d.defs[i].tree).collect();
+        simplify::sign::one_sign(t, &context, opposites);
+    }
 }
 
 /// Helpers that name an activation (k = σ(Ax), k = exp(x)) are known to the

@@ -12,6 +12,7 @@ pub mod mono;
 pub mod poly;
 pub mod ratfun;
 pub mod rules;
+pub mod sign;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
