@@ -189,8 +189,12 @@ fn expand_with(
         g: &g,
         symmetric,
         factor,
+        factored: std::cell::Cell::new(false),
     };
     let out = pass.normal(root);
+    if factor && !pass.factored.get() {
+        return None;
+    }
     let before = Tree::from_root(expr);
     (out != before).then(|| out.to_expr())
 }
@@ -200,6 +204,8 @@ struct Pass<'a> {
     symmetric: &'a HashSet<Symbol>,
     /// Take the scalar factors common to its terms out of each sum.
     factor: bool,
+    /// Some sum had a common factor taken out.
+    factored: std::cell::Cell<bool>,
 }
 
 impl Pass<'_> {
@@ -395,6 +401,7 @@ impl Pass<'_> {
                 self.g.vars.get(&s).is_some_and(|x| x.is_scalar())
             })
         {
+            self.factored.set(true);
             let inner = sum_of(f.terms.clone()).unwrap_or_else(|| self.zero(id));
             return f.around(inner);
         }
