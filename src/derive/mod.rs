@@ -279,7 +279,15 @@ fn cut_adjoints(
         let name = leaves[&c];
         let e = to_exprs(g, &[c], leaves, true).remove(0);
         let shape = g.shape(c);
-        let props = simplify::facts_of(&e, facts).unwrap_or_default();
+        // Only a square matrix has structure (symmetric, SPD, diagonal) worth proving;
+        // a backpropagated error of a vector layer has none, and a run of the
+        // simplifier per layer would be a fifth of a deep network's time.
+        let square = !shape.is_scalar() && shape.rows == shape.cols;
+        let props = if square {
+            simplify::facts_of(&e, facts).unwrap_or_default()
+        } else {
+            Props::default()
+        };
         facts.insert(
             name,
             Facts {
