@@ -424,3 +424,81 @@ pub(super) fn inline_single_use(d: &mut Derivation) {
         }
     }
 }
+
+/// The gradients, written out as trees over the named forward values, may be this
+/// many times the size of the graph they are read from before the shared adjoints
+/// are cut out as helpers …
+const TREE_TO_DAG: usize = 3;
+/// … and shared adjoints nested this deep (a chain of backpropagated errors; the
+/// seeds and everyday problems nest at most three, and keep their adjoints whole, so
+/// the simplifier sees across them).
+const NEST_MIN: usize = 4;
+
+/// Adjoint nodes that become helper terms of their own, simplified apart from the
+/// results that use them: when writing the results out as trees would repeat the
+/// reverse-mode graph many times over (a deep network, whose backpropagated error
+/// δₗ is used by ∂f/∂Wₗ and by δₗ₋₁), every adjoint node with two or more users
+/// (not a result itself, not a leaf) is cut out, so sizes stay linear in the depth.
+/// Empty for problems whose trees are hardly repeated or shallow.
+pub(super) fn shared_adjoints(adj: &Adjoints, leaves: &HashMap<Id, Symbol>) -> Vec<Id> {
+    let g = &adj.graph;
+    let fwd = adj.forward_len;
+    let roots: Vec<Id> = adj.grads.iter().filter_map(|(_, r)| *r).collect();
+    let (reach, users) = reach_and_users(g, &roots, leaves);
+    let shared = |i: usize| i >= fwd && reach[i] && users[i] >= 2;
+    // Tree sizes (a named forward value counts one), and how many shared adjoints
+    // are nested along a path down from each node.
+    let mut size = vec![0usize; g.len()];
+    let mut nest = vec![0usize; g.len()];
+    for i in 0..g.len() {
+        let id = Id::from(i);
+        if leaves.contains_key(&id) {
+            size[i] = 1;
+            continue;
+        }
+        let kids = g.node(id).children();
+        size[i] = kids
+            .iter()
+            .fold(1usize, |s, c| s.saturating_add(size[usize::from(*c)]));
+        let below = kids.iter().map(|c| nest[usize::from(*c)]).max();
+        nest[i] = below.unwrap_or(0) + usize::from(shared(i));
+    }
+    let trees = roots
+        .iter()
+        .fold(0usize, |s, r| s.saturating_add(size[usize::from(*r)]));
+    let dag = reach.iter().filter(|r| **r).count();
+    let depth = nest.iter().copied().max().unwrap_or(0);
+    if depth < NEST_MIN || trees <= TREE_TO_DAG.saturating_mul(dag) {
+        return Vec::new();
+    }
+    (fwd..g.len())
+        .filter(|&i| shared(i))
+        .map(Id::from)
+        .filter(|id| !roots.contains(id) && !trivial(g, *id))
+        .collect()
+}
+
+/// The nodes reachable from `roots` (the named forward values are leaves), and how
+/// many reachable nodes use each.
+fn reach_and_users(
+    g: &Graph,
+    roots: &[Id],
+    leaves: &HashMap<Id, Symbol>,
+) -> (Vec<bool>, Vec<usize>) {
+    let mut reach = vec![false; g.len()];
+    let mut users = vec![0usize; g.len()];
+    for r in roots {
+        reach[usize::from(*r)] = true;
+    }
+    for i in (0..g.len()).rev() {
+        let id = Id::from(i);
+        if !reach[i] || leaves.contains_key(&id) {
+            continue;
+        }
+        for &c in g.node(id).children() {
+            reach[usize::from(c)] = true;
+            users[usize::from(c)] += 1;
+        }
+    }
+    (reach, users)
+}

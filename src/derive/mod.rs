@@ -14,7 +14,10 @@ use egg::{Id, Language, RecExpr, Symbol};
 mod helpers;
 pub mod validate;
 
-use helpers::{choose_helpers, fresh_name, inline_single_use, name_common, sign_twins, to_exprs};
+use helpers::{
+    choose_helpers, fresh_name, inline_single_use, name_common, shared_adjoints, sign_twins,
+    to_exprs,
+};
 
 use crate::autodiff::{self, Adjoints};
 use crate::error::{Error, ErrorKind, Result};
@@ -205,10 +208,13 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
         d.tree = Tree::from_root(&e);
     }
     let mut twins = sign_twins(&mut defs, &mut facts, &mut taken);
+    let opposites = twin_pairs(&twins);
     twins.extend(activation_definitions(&defs));
     twins.extend(difference_definitions(&defs));
+    let cuts = cut_adjoints(adj, &mut leaves, &mut defs, &mut facts, &mut taken);
     let roots: Vec<Id> = adj.grads.iter().filter_map(|(_, r)| *r).collect();
-    let exprs = to_exprs(g, &roots, &leaves, false);
+    let mut exprs = to_exprs(g, &roots, &leaves, false);
+    exprs.extend(cuts.iter().map(|(_, e)| e.clone()));
     let (simplified, stats) = if opts.raw {
         (exprs, Stats::default())
     } else {
@@ -221,7 +227,11 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
             opts.extra_rules.as_deref(),
         )?
     };
-    let mut trees = simplified.iter().map(Tree::from_root);
+    let (results, cut_forms) = simplified.split_at(roots.len());
+    for ((i, _), e) in cuts.iter().zip(cut_forms) {
+        defs[*i].tree = Tree::from_root(e);
+    }
+    let mut trees = results.iter().map(Tree::from_root);
     let exprs: Vec<Option<Tree>> = adj
         .grads
         .iter()
@@ -238,11 +248,99 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
         facts: HashMap::new(),
     };
     if !opts.raw {
+        one_sign(&mut d, &opposites);
         name_common(&mut d, &mut taken, &facts);
     }
     inline_single_use(&mut d);
     d.facts = facts;
     Ok(d)
+}
+
+/// The shared adjoints of a deep problem ([`shared_adjoints`]) as helper terms: each
+/// gets a name (a leaf of everything written after it) and a definition, appended to
+/// `defs` in dependency order. Returns each one's index in `defs` and its expression,
+/// to be simplified with the results.
+fn cut_adjoints(
+    adj: &Adjoints,
+    leaves: &mut HashMap<Id, Symbol>,
+    defs: &mut Vec<Definition>,
+    facts: &mut HashMap<Symbol, Facts>,
+    taken: &mut HashSet<String>,
+) -> Vec<(usize, RecExpr<Math>)> {
+    let g = &adj.graph;
+    let cuts = shared_adjoints(adj, leaves);
+    for &c in &cuts {
+        let name = fresh_name(&g.shape(c), taken);
+        taken.insert(name.to_string());
+        leaves.insert(c, name);
+    }
+    let mut out = Vec::new();
+    for &c in &cuts {
+        let name = leaves[&c];
+        let e = to_exprs(g, &[c], leaves, true).remove(0);
+        let shape = g.shape(c);
+        // Only a square matrix has structure (symmetric, SPD, diagonal) worth proving;
+        // a backpropagated error of a vector layer has none, and a run of the
+        // simplifier per layer would be a fifth of a deep network's time.
+        let square = !shape.is_scalar() && shape.rows == shape.cols;
+        let props = if square {
+            simplify::facts_of(&e, facts).unwrap_or_default()
+        } else {
+            Props::default()
+        };
+        facts.insert(
+            name,
+            Facts {
+                shape: shape.clone(),
+                props,
+            },
+        );
+        out.push((defs.len(), e.clone()));
+        defs.push(Definition {
+            name,
+            tree: Tree::from_root(&e),
+            user: false,
+            shape,
+        });
+    }
+    out
+}
+
+/// The helpers given as negations of others (ū = −u), as pairs of names.
+fn twin_pairs(twins: &[(RecExpr<Math>, RecExpr<Math>)]) -> Vec<(Symbol, Symbol)> {
+    twins
+        .iter()
+        .filter_map(|(a, b)| match (a.as_ref(), b.as_ref()) {
+            ([Math::Var(t)], [Math::Var(u), Math::Neg(_)]) => Some((*t, *u)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Writes each pair of opposite terms of a result, and of the helpers it uses
+/// directly, with one sign ([`simplify::sign`]).
+fn one_sign(d: &mut Derivation, opposites: &[(Symbol, Symbol)]) {
+    let index: HashMap<Symbol, usize> = d
+        .defs
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.name, i))
+        .collect();
+    for t in d.exprs.iter_mut().flatten() {
+        let mut used: Vec<usize> = Vec::new();
+        t.visit(&mut |s| {
+            if let Math::Var(v) = s.op
+                && let Some(&i) = index.get(&v)
+                && !d.defs[i].user
+            {
+                used.push(i);
+            }
+        });
+        used.sort_unstable();
+        used.dedup();
+        let context: Vec<&Tree> = used.iter().map(|&i| &d.defs[i].tree).collect();
+        simplify::sign::one_sign(t, &context, opposites);
+    }
 }
 
 /// Helpers that name an activation (k = σ(Ax), k = exp(x)) are known to the
@@ -308,9 +406,22 @@ impl Derivation {
         vars
     }
 
-    /// A tree as a shaped graph (for printing and evaluation).
+    /// A tree as a shaped graph (for printing and evaluation). Only the symbols the
+    /// tree uses are looked up, so typing every helper of a deep network stays linear.
     pub fn typed(&self, model: &Model, t: &Tree) -> Result<(Graph, Id)> {
-        typed_tree(self.symbol_shapes(model), t)
+        let mut vars: HashMap<Symbol, Shape> = HashMap::new();
+        t.visit(&mut |s| {
+            if let Math::Var(v) = &s.op
+                && !vars.contains_key(v)
+            {
+                let def = self.defs.iter().rev().find(|d| d.name == *v);
+                let shape = def.map(|d| &d.shape).or_else(|| model.graph.vars.get(v));
+                if let Some(shape) = shape {
+                    vars.insert(*v, shape.clone());
+                }
+            }
+        });
+        typed_tree(vars, t)
     }
 
     /// A tree in a notation.

@@ -41,9 +41,9 @@ const MAX_POWER: i128 = 8;
 
 /// A product term: scalar factors (in a canonical order) times matrix factors (in order).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Term {
-    scalars: Vec<Tree>,
-    factors: Vec<Tree>,
+pub(super) struct Term {
+    pub(super) scalars: Vec<Tree>,
+    pub(super) factors: Vec<Tree>,
 }
 
 impl Term {
@@ -76,7 +76,7 @@ impl Term {
         Term { scalars, factors }
     }
 
-    fn tree(self) -> Tree {
+    pub(super) fn tree(self) -> Tree {
         let scalars = powers(self.scalars, |f, k| {
             Tree::node(Math::Pow([Id::from(0usize); 2]), vec![f, k])
         });
@@ -159,6 +159,25 @@ pub fn expand(
     shapes: &HashMap<Symbol, Shape>,
     symmetric: &HashSet<Symbol>,
 ) -> Option<RecExpr<Math>> {
+    expand_with(expr, shapes, symmetric, false)
+}
+
+/// [`expand`] with the scalar factors common to the terms of each sum taken out
+/// ([`super::factor`]): (1/s)Aᵀx − 2(c/s²)x + (1/s)Ax is (Aᵀx − 2(c/s)x + Ax)/s.
+pub fn factored(
+    expr: &RecExpr<Math>,
+    shapes: &HashMap<Symbol, Shape>,
+    symmetric: &HashSet<Symbol>,
+) -> Option<RecExpr<Math>> {
+    expand_with(expr, shapes, symmetric, true)
+}
+
+fn expand_with(
+    expr: &RecExpr<Math>,
+    shapes: &HashMap<Symbol, Shape>,
+    symmetric: &HashSet<Symbol>,
+    factor: bool,
+) -> Option<RecExpr<Math>> {
     if tree_size(expr) > MAX_TREE {
         return None;
     }
@@ -166,8 +185,16 @@ pub fn expand(
     let root = g
         .import(expr, Id::from(expr.as_ref().len().checked_sub(1)?))
         .ok()?;
-    let pass = Pass { g: &g, symmetric };
+    let pass = Pass {
+        g: &g,
+        symmetric,
+        factor,
+        factored: std::cell::Cell::new(false),
+    };
     let out = pass.normal(root);
+    if factor && !pass.factored.get() {
+        return None;
+    }
     let before = Tree::from_root(expr);
     (out != before).then(|| out.to_expr())
 }
@@ -175,6 +202,10 @@ pub fn expand(
 struct Pass<'a> {
     g: &'a Graph,
     symmetric: &'a HashSet<Symbol>,
+    /// Take the scalar factors common to its terms out of each sum.
+    factor: bool,
+    /// Some sum had a common factor taken out.
+    factored: std::cell::Cell<bool>,
 }
 
 impl Pass<'_> {
@@ -255,6 +286,15 @@ impl Pass<'_> {
                     .powi(-1)
                     .and_then(|k| scale(self.comb(*a), k))
                     .unwrap_or_else(|| self.atom(id)),
+                // A/s as (1/s)A, so that 1/s meets the other scalar factors of A's terms.
+                _ if self.factor && g.shape(*b).is_scalar() && !g.shape(*a).is_scalar() => {
+                    let one = Tree::node(Math::Num(Rational::ONE), Vec::new());
+                    let zero = Id::from(0usize);
+                    let recip = Tree::node(Math::Div([zero, zero]), vec![one, self.normal(*b)]);
+                    let by = vec![(Rational::ONE, Term::of(recip, true))];
+                    self.multiply(&self.comb(*a), &by)
+                        .unwrap_or_else(|| self.atom(id))
+                }
                 _ => self.atom(id),
             },
             Math::MatPow([a, k]) => match g.node(*k) {
@@ -354,27 +394,18 @@ impl Pass<'_> {
                 (c != Rational::ZERO).then_some((c, t))
             })
             .collect();
-        let mut sum: Option<Tree> = None;
-        for (c, t) in terms {
-            let negative = c.numer() < 0;
-            let abs = if negative { c.neg() } else { c };
-            let t = t.tree();
-            let term = if abs == Rational::ONE {
-                t
-            } else {
-                Tree::node(Math::Mul([Id::from(0usize); 2]), vec![num(abs), t])
-            };
-            sum = Some(match (sum, negative) {
-                (None, false) => term,
-                (None, true) => Tree::node(Math::Neg(Id::from(0usize)), vec![term]),
-                (Some(s), false) => Tree::node(Math::Add([Id::from(0usize); 2]), vec![s, term]),
-                (Some(s), true) => Tree::node(
-                    Math::Add([Id::from(0usize); 2]),
-                    vec![s, Tree::node(Math::Neg(Id::from(0usize)), vec![term])],
-                ),
-            });
+        // Scalar sums are the rational pass's (`super::ratfun`).
+        if self.factor
+            && !self.g.shape(id).is_scalar()
+            && let Some(f) = super::factor::common(&terms, &|s| {
+                self.g.vars.get(&s).is_some_and(|x| x.is_scalar())
+            })
+        {
+            self.factored.set(true);
+            let inner = sum_of(f.terms.clone()).unwrap_or_else(|| self.zero(id));
+            return f.around(inner);
         }
-        sum.unwrap_or_else(|| self.zero(id))
+        sum_of(terms).unwrap_or_else(|| self.zero(id))
     }
 
     /// Zero of `id`'s shape: the number 0, or 0 times a name of that shape (or the
@@ -404,6 +435,32 @@ impl Pass<'_> {
     fn unchanged(&self, id: Id) -> Tree {
         Tree::from_expr(&self.g.expr, id)
     }
+}
+
+/// A combination written as a sum, a negative coefficient as a subtraction (`None`
+/// for no terms).
+pub(super) fn sum_of(terms: Vec<(Rational, Term)>) -> Option<Tree> {
+    let mut sum: Option<Tree> = None;
+    for (c, t) in terms {
+        let negative = c.numer() < 0;
+        let abs = if negative { c.neg() } else { c };
+        let t = t.tree();
+        let term = if abs == Rational::ONE {
+            t
+        } else {
+            Tree::node(Math::Mul([Id::from(0usize); 2]), vec![num(abs), t])
+        };
+        sum = Some(match (sum, negative) {
+            (None, false) => term,
+            (None, true) => Tree::node(Math::Neg(Id::from(0usize)), vec![term]),
+            (Some(s), false) => Tree::node(Math::Add([Id::from(0usize); 2]), vec![s, term]),
+            (Some(s), true) => Tree::node(
+                Math::Add([Id::from(0usize); 2]),
+                vec![s, Tree::node(Math::Neg(Id::from(0usize)), vec![term])],
+            ),
+        });
+    }
+    sum
 }
 
 /// The value of a combination that is a single number.
