@@ -127,6 +127,7 @@ fn every_layer_has_its_backpropagated_error_as_a_helper() {
         (Form::Nested, 8),
         (Form::Nested, 64),
         (Form::Named, 64),
+        (Form::Nested, 256),
         (Form::Named, 256),
     ] {
         let g = derive(form, depth);

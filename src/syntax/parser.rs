@@ -31,14 +31,19 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::postfix(Rule::transpose) | Op::postfix(Rule::inverse))
 });
 
-/// How deep parentheses (or runs of prefix and postfix operators) may nest.
-pub const MAX_NESTING: usize = 256;
+/// How deep parentheses (or runs of prefix and postfix operators) may nest (a tanh
+/// network of 1,000 layers written as one expression).
+pub const MAX_NESTING: usize = 1_024;
 /// How deep the tree of operations may be (long chains of `+` count too).
-pub const MAX_DEPTH: usize = 512;
+pub const MAX_DEPTH: usize = 4_096;
+/// Stack for the recursive descent per level of nesting, beyond the first 64 levels
+/// (which the thread's own stack holds).
+const STACK_PER_LEVEL: usize = 64 * 1024;
 
-/// Refuses text nested deeper than [`MAX_NESTING`] before the recursive parser sees it.
-fn check_nesting(src: &str) -> Result<()> {
-    let (mut depth, mut run, mut last) = (0usize, 0usize, ' ');
+/// Refuses text nested deeper than [`MAX_NESTING`] before the recursive parser sees
+/// it; returns how deep it nests.
+fn check_nesting(src: &str) -> Result<usize> {
+    let (mut depth, mut run, mut last, mut max) = (0usize, 0usize, ' ', 0usize);
     for (i, c) in src.char_indices() {
         match c {
             '(' => depth += 1,
@@ -52,6 +57,7 @@ fn check_nesting(src: &str) -> Result<()> {
             0
         };
         last = c;
+        max = max.max(depth).max(run);
         if depth > MAX_NESTING || run > MAX_NESTING {
             return Err(Error::at(
                 ErrorKind::Syntax,
@@ -61,7 +67,7 @@ fn check_nesting(src: &str) -> Result<()> {
             .with_label("matgrad reads expressions nested up to this depth"));
         }
     }
-    Ok(())
+    Ok(max)
 }
 
 /// The depth of an expression tree, computed without recursion.
@@ -106,7 +112,14 @@ fn check_depth(e: &Expr) -> Result<()> {
 
 /// Parses a problem into its statements. Never panics, whatever the input.
 pub fn parse(src: &str) -> Result<Problem> {
-    check_nesting(src)?;
+    match check_nesting(src)? {
+        n if n > 64 => stacker::grow(n * STACK_PER_LEVEL, || parse_nested(src)),
+        _ => parse_nested(src),
+    }
+}
+
+/// [`parse`] of a text whose nesting was checked, on a stack that holds it.
+fn parse_nested(src: &str) -> Result<Problem> {
     let mut pairs = Grammar::parse(Rule::problem, src).map_err(|e| syntax_error(src, e))?;
     let problem = pairs
         .next()
