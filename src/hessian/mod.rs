@@ -42,7 +42,7 @@ use crate::forward;
 use crate::gradient::Gradient;
 use crate::ir::{Dim, Graph, Math, Shape};
 use crate::simplify::cse::Tree;
-use crate::simplify::{self, CostKind, Facts, Limits};
+use crate::simplify::{self, CostKind, Facts, Limits, Stats};
 
 /// One block of the Hessian: ∂²f/∂`row`∂`col`.
 #[derive(Debug, Clone)]
@@ -73,6 +73,8 @@ pub struct Hessians {
     pub defs: Vec<(Symbol, Tree)>,
     /// Notes for the reader: a simplified form that validation refused.
     pub notes: Vec<String>,
+    /// What the simplifier did (empty when the blocks were not simplified).
+    pub stats: Stats,
 }
 
 impl Hessian {
@@ -230,7 +232,7 @@ fn blocks(grad: &Gradient, simplify_forms: bool) -> Result<Hessians> {
             props: Default::default(),
         });
     }
-    let (simplified, _) = if exprs.is_empty() {
+    let (simplified, stats) = if exprs.is_empty() {
         (Vec::new(), Default::default())
     } else if !simplify_forms {
         (exprs, Default::default())
@@ -287,6 +289,7 @@ fn blocks(grad: &Gradient, simplify_forms: bool) -> Result<Hessians> {
         blocks: out,
         defs,
         notes: Vec::new(),
+        stats,
     })
 }
 
