@@ -80,7 +80,7 @@ impl Hessian {
 /// A block typed once for evaluation at many points (and, for a directional form,
 /// along many unit directions): the block's form and the Hessian helpers it uses,
 /// each as a shaped graph.
-pub(super) struct Compiled<'a> {
+struct Compiled<'a> {
     block: &'a Hessian,
     /// The helpers the form uses, in dependency order.
     defs: Vec<(Symbol, Graph, Id)>,
@@ -90,7 +90,7 @@ pub(super) struct Compiled<'a> {
 
 impl<'a> Compiled<'a> {
     /// Types `block`'s form and the helpers of `defs` it uses.
-    pub(super) fn new(block: &'a Hessian, defs: &[(Symbol, Tree)]) -> Result<Compiled<'a>> {
+    fn new(block: &'a Hessian, defs: &[(Symbol, Tree)]) -> Result<Compiled<'a>> {
         let Some(t) = &block.tree else {
             return Ok(Compiled {
                 block,
@@ -126,11 +126,6 @@ impl<'a> Compiled<'a> {
         })
     }
 
-    /// The block.
-    pub(super) fn block(&self) -> &'a Hessian {
-        self.block
-    }
-
     /// The form's value at `p` (the Hessian helpers are evaluated into it first).
     fn form_at(form: &(Graph, Id), defs: &[(Symbol, Graph, Id)], p: &mut Point) -> Result<Value> {
         for (s, g, root) in defs {
@@ -156,25 +151,8 @@ impl<'a> Compiled<'a> {
         })
     }
 
-    /// What validation compares at a point with the gradient's helpers: the block
-    /// itself for a matrix form; for a directional form, its value along the
-    /// direction `dirs` draws for the column variable (a linear map that differs from
-    /// another differs along almost every direction, so one random direction tells
-    /// them apart as the whole block would, at a fraction of its cost).
-    pub(super) fn probe(&self, helpers: &Point, dir: &Value) -> Result<Value> {
-        let h = self.block;
-        let Some(name) = &h.direction else {
-            return self.at(helpers);
-        };
-        let nr = helpers
-            .values
-            .get(&Symbol::from(h.row.as_str()))
-            .map_or(1, |x| x.nrows() * x.ncols());
-        self.along(&mut helpers.clone(), name, dir.clone(), nr)
-    }
-
     /// The full block at a point with the gradient's helpers (see [`Hessian::evaluate`]).
-    pub(super) fn at(&self, helpers: &Point) -> Result<Value> {
+    fn at(&self, helpers: &Point) -> Result<Value> {
         let h = self.block;
         let size = |v: &str| {
             helpers

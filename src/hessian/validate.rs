@@ -2,36 +2,40 @@
 //! with the same block as forward mode gives it (before the e-graph) at random
 //! points, as [`crate::derive::validate`] does for gradients: the same number of
 //! points, each with its own sizes, values drawn as the declarations require.
+//!
+//! A directional block H[dU] is compared along one random direction dU per point
+//! (the same for the simplified and the unsimplified form): two linear maps that
+//! differ give different values along almost every direction, so one random
+//! direction tells them apart as the whole block would, at a fraction of its cost.
+
+use egg::{Id, Symbol};
 
 use super::Hessians;
-use super::output::{Compiled, with_helpers};
+use super::output::with_helpers;
+use crate::derive::typed_tree;
 use crate::derive::validate::{POINTS, TOLERANCE};
 use crate::error::Result;
 use crate::gradient::Gradient;
-use crate::numeric::Point;
+use crate::ir::Graph;
 use crate::numeric::check::rel_err;
 use crate::numeric::sample::{Rng, random_point};
+use crate::numeric::{Point, evaluate};
 use crate::ops::Value;
 
 const DRAWS: usize = 12;
 const SEED: u64 = 0x4e55_1a2d;
 
 /// The blocks (as `row,col`) whose simplified form disagrees with the unsimplified one.
-pub fn refused<'a>(grad: &Gradient, simplified: &'a Hessians, raw: &'a Hessians) -> Vec<String> {
+pub fn refused(grad: &Gradient, simplified: &Hessians, raw: &Hessians) -> Vec<String> {
     let mut rng = Rng::new(SEED);
+    // The directions have their own generator: the points are those of the gradient's
+    // checks whatever the blocks.
     let mut dir_rng = Rng::new(SEED ^ 0xd1);
     let n = simplified.blocks.len().min(raw.blocks.len());
     let mut bad = vec![false; n];
-    let compile = |hs: &'a Hessians| -> Option<Vec<Compiled<'a>>> {
-        hs.blocks[..n]
-            .iter()
-            .map(|b| Compiled::new(b, &hs.defs))
-            .collect::<Result<_>>()
-            .ok()
-    };
     // Forms that cannot be typed cannot be evaluated at any point either: nothing to
     // compare (as when no point is in the domain).
-    let (Some(forms), Some(raw_forms)) = (compile(simplified), compile(raw)) else {
+    let (Ok(forms), Ok(raw_forms)) = (Typed::new(simplified, n), Typed::new(raw, n)) else {
         return Vec::new();
     };
     let mut points = 0;
@@ -43,19 +47,9 @@ pub fn refused<'a>(grad: &Gradient, simplified: &'a Hessians, raw: &'a Hessians)
         let Ok(p) = with_helpers(grad, &p) else {
             continue;
         };
-        // One random direction per block (its own generator: the points stay the same).
-        let dirs: Vec<Value> = forms
-            .iter()
-            .map(|f| direction(&p, &f.block().col, &mut dir_rng))
-            .collect();
-        let values = |forms: &[Compiled]| -> Result<Vec<Value>> {
-            forms
-                .iter()
-                .zip(&dirs)
-                .map(|(f, d)| f.probe(&p, d))
-                .collect()
-        };
-        let (Ok(raw_values), Ok(values)) = (values(&raw_forms), values(&forms)) else {
+        let dirs = directions(simplified, n, &p, &mut dir_rng);
+        let (Ok(raw_values), Ok(values)) = (raw_forms.probe(&p, &dirs), forms.probe(&p, &dirs))
+        else {
             continue;
         };
         points += 1;
@@ -73,12 +67,82 @@ pub fn refused<'a>(grad: &Gradient, simplified: &'a Hessians, raw: &'a Hessians)
         .collect()
 }
 
-/// A random direction of the shape variable `var` has at point `p` (standard normal
-/// entries).
-fn direction(p: &Point, var: &str, rng: &mut Rng) -> Value {
-    let (r, c) = p
-        .values
-        .get(&egg::Symbol::from(var))
-        .map_or((1, 1), |v| v.shape());
-    Value::from_fn(r, c, |_, _| rng.normal())
+/// One random direction (standard normal entries) for each direction the first `n`
+/// blocks use, of its variable's shape at point `p`.
+fn directions(hs: &Hessians, n: usize, p: &Point, rng: &mut Rng) -> Vec<(Symbol, Value)> {
+    let mut out: Vec<(Symbol, Value)> = Vec::new();
+    for h in &hs.blocks[..n] {
+        let Some(d) = &h.direction else { continue };
+        let d = Symbol::from(d.as_str());
+        if out.iter().any(|(s, _)| *s == d) {
+            continue;
+        }
+        let (r, c) = p
+            .values
+            .get(&Symbol::from(h.col.as_str()))
+            .map_or((1, 1), |v| v.shape());
+        out.push((d, Value::from_fn(r, c, |_, _| rng.normal())));
+    }
+    out
+}
+
+/// The Hessian's helpers and the first `n` blocks' forms, each typed once.
+struct Typed<'a> {
+    hs: &'a Hessians,
+    defs: Vec<(Symbol, Graph, Id)>,
+    forms: Vec<Option<(Graph, Id)>>,
+}
+
+impl<'a> Typed<'a> {
+    fn new(hs: &'a Hessians, n: usize) -> Result<Typed<'a>> {
+        let symbols = hs
+            .blocks
+            .first()
+            .map(|b| b.symbols.clone())
+            .unwrap_or_default();
+        let defs = hs
+            .defs
+            .iter()
+            .map(|(s, t)| typed_tree(symbols.clone(), t).map(|(g, r)| (*s, g, r)))
+            .collect::<Result<_>>()?;
+        let forms = hs.blocks[..n]
+            .iter()
+            .map(|b| b.tree.as_ref().map(|t| typed_tree(symbols.clone(), t)).transpose())
+            .collect::<Result<_>>()?;
+        Ok(Typed { hs, defs, forms })
+    }
+
+    /// Every block at `helpers` (a point with the gradient's helpers): a matrix block
+    /// whole, a directional block along its direction in `dirs` (as a column; a form
+    /// of another size is kept as it is, and disagrees).
+    fn probe(&self, helpers: &Point, dirs: &[(Symbol, Value)]) -> Result<Vec<Value>> {
+        let mut p = helpers.clone();
+        p.values.extend(dirs.iter().cloned());
+        for (s, g, root) in &self.defs {
+            let v = evaluate(&g.expr, &p)?[usize::from(*root)].clone();
+            p.values.insert(*s, v);
+        }
+        let size = |v: &str| {
+            p.values
+                .get(&Symbol::from(v))
+                .map_or(1, |x| x.nrows() * x.ncols())
+        };
+        let mut out = Vec::with_capacity(self.forms.len());
+        for (h, form) in self.hs.blocks.iter().zip(&self.forms) {
+            let nr = size(&h.row);
+            let nc = if h.direction.is_some() { 1 } else { size(&h.col) };
+            let v = match form {
+                None => Value::zeros(nr, nc),
+                Some((g, root)) => evaluate(&g.expr, &p)?[usize::from(*root)].clone(),
+            };
+            out.push(if v.shape() == (1, 1) && (nr, nc) != (1, 1) {
+                Value::from_element(nr, nc, v[(0, 0)])
+            } else if h.direction.is_some() && v.len() == nr {
+                Value::from_column_slice(nr, 1, v.as_slice())
+            } else {
+                v
+            });
+        }
+        Ok(out)
+    }
 }
