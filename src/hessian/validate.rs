@@ -107,7 +107,12 @@ impl<'a> Typed<'a> {
             .collect::<Result<_>>()?;
         let forms = hs.blocks[..n]
             .iter()
-            .map(|b| b.tree.as_ref().map(|t| typed_tree(symbols.clone(), t)).transpose())
+            .map(|b| {
+                b.tree
+                    .as_ref()
+                    .map(|t| typed_tree(symbols.clone(), t))
+                    .transpose()
+            })
             .collect::<Result<_>>()?;
         Ok(Typed { hs, defs, forms })
     }
@@ -130,7 +135,11 @@ impl<'a> Typed<'a> {
         let mut out = Vec::with_capacity(self.forms.len());
         for (h, form) in self.hs.blocks.iter().zip(&self.forms) {
             let nr = size(&h.row);
-            let nc = if h.direction.is_some() { 1 } else { size(&h.col) };
+            let nc = if h.direction.is_some() {
+                1
+            } else {
+                size(&h.col)
+            };
             let v = match form {
                 None => Value::zeros(nr, nc),
                 Some((g, root)) => evaluate(&g.expr, &p)?[usize::from(*root)].clone(),

@@ -352,9 +352,7 @@ fn split_rules<'t>(file: &str, text: &'t str) -> Result<Vec<RuleLine<'t>>> {
         let (name, body) = line
             .split_once(':')
             .ok_or_else(|| fail("expected `name: lhs => rhs [if cond, ...]`"))?;
-        let (lhs, rest) = body
-            .split_once("=>")
-            .ok_or_else(|| fail("expected `=>`"))?;
+        let (lhs, rest) = body.split_once("=>").ok_or_else(|| fail("expected `=>`"))?;
         let (rhs, conds) = match rest.split_once(" if ") {
             Some((r, c)) => (r, Some(c)),
             None => (rest, None),
