@@ -10,7 +10,7 @@
 //! differs from the matched class (and records the rule), so an ill-typed rule
 //! cannot corrupt the e-graph.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 
 use egg::{
@@ -400,12 +400,6 @@ fn read_rule<'t>(file: &str, r: &RuleLine<'t>) -> Result<Read<'t>> {
             return Err(fail(format!("{v} is not bound by the left side")));
         }
     }
-    if r.doc.is_empty() {
-        return Err(fail(format!(
-            "rule `{}` has no comment stating its identity",
-            r.name
-        )));
-    }
     Ok(Read {
         name: r.name,
         doc: r.doc.clone(),
@@ -416,43 +410,80 @@ fn read_rule<'t>(file: &str, r: &RuleLine<'t>) -> Result<Read<'t>> {
     })
 }
 
-/// Reads and checks one rule file; errors cite `file:line`.
+/// Reads and checks one rule file (every rule with a comment stating its identity);
+/// errors cite `file:line`.
 fn read_rules<'t>(file: &str, text: &'t str) -> Result<Vec<Read<'t>>> {
     split_rules(file, text)?
         .iter()
-        .map(|r| read_rule(file, r))
+        .map(|r| {
+            if r.doc.is_empty() {
+                return Err(fail_at(
+                    file,
+                    r.line,
+                    format!("rule `{}` has no comment stating its identity", r.name),
+                ));
+            }
+            read_rule(file, r)
+        })
         .collect()
+}
+
+/// A rule of the table that build.rs splits the rule files into.
+struct TableRule {
+    name: &'static str,
+    lhs: &'static str,
+    rhs: &'static str,
+    conds: Option<&'static str>,
+    line: usize,
+    /// Comment lines stand above it.
+    documented: bool,
+    /// The operator after each `(` of each side.
+    needs: &'static [&'static str],
+    adds: &'static [&'static str],
+}
+
+include!(concat!(env!("OUT_DIR"), "/rule_table.rs"));
+
+/// The operation an operator names (`None` for a leaf or an unknown name), each
+/// name read once: rules use a few dozen between them.
+fn op_named<'t>(name: &'t str, known: &mut FxHashMap<&'t str, Option<Op>>) -> Option<Op> {
+    let z = Id::from(0usize);
+    known
+        .entry(name)
+        .or_insert_with(|| {
+            Math::from_op(name, vec![z])
+                .or_else(|_| Math::from_op(name, vec![z, z]))
+                .ok()
+                .filter(|n| !n.is_leaf())
+        })
+        .clone()
+}
+
+/// The operations named by operators, sorted and distinct.
+fn ops_named<'t>(names: &[&'t str], known: &mut FxHashMap<&'t str, Option<Op>>) -> Vec<Op> {
+    let mut out: Vec<Op> = names.iter().filter_map(|n| op_named(n, known)).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The operations of a pattern's text without parsing it (each `(op` of it), as
 /// [`operations`] finds them in the parsed pattern; an operation it cannot read is
 /// left out (the rule then needs less: it is kept, and fails when compiled). `known`
 /// remembers each operator's reading (rules use a few dozen between them).
-fn scan_operations<'t>(text: &'t str, known: &mut HashMap<&'t str, Option<Op>>) -> Vec<Op> {
-    let z = Id::from(0usize);
-    let mut out: Vec<Op> = text
+fn scan_operations<'t>(text: &'t str, known: &mut FxHashMap<&'t str, Option<Op>>) -> Vec<Op> {
+    let names: Vec<&str> = text
         .split('(')
         .skip(1)
-        .filter_map(|rest| {
+        .map(|rest| {
             let rest = rest.trim_start();
             let end = rest
                 .find(|c: char| c.is_whitespace() || c == '(' || c == ')')
                 .unwrap_or(rest.len());
-            let op = &rest[..end];
-            known
-                .entry(op)
-                .or_insert_with(|| {
-                    Math::from_op(op, vec![z])
-                        .or_else(|_| Math::from_op(op, vec![z, z]))
-                        .ok()
-                        .filter(|n| !n.is_leaf())
-                })
-                .clone()
+            &rest[..end]
         })
         .collect();
-    out.sort();
-    out.dedup();
-    out
+    ops_named(&names, known)
 }
 
 /// A function of a pattern that the registry does not know (a misspelt name would
@@ -473,15 +504,44 @@ fn unknown_function(p: &PatternAst<Math>) -> Option<String> {
 /// `load_all` is the checked listing of every file.
 pub fn compile_phase(phase: Phase) -> Result<Vec<Rule>> {
     let mut out = Vec::new();
-    let mut known = HashMap::new();
+    let mut known = FxHashMap::default();
     for (file, text, p) in RULE_FILES {
-        if *p == phase {
-            out.extend(split_rules(file, text)?.into_iter().map(|line| Rule {
+        if *p != phase {
+            continue;
+        }
+        // The table build.rs made of the file; the file itself if it is not there.
+        match RULE_TABLE.iter().find(|(f, _)| f == file) {
+            Some((_, rules)) => {
+                if let Some(r) = rules.iter().find(|r| !r.documented) {
+                    return Err(fail_at(
+                        file,
+                        r.line,
+                        format!("rule `{}` has no comment stating its identity", r.name),
+                    ));
+                }
+                out.extend(rules.iter().map(|r| Rule {
+                    needs: ops_named(r.needs, &mut known),
+                    adds: ops_named(r.adds, &mut known),
+                    source: Source::Text {
+                        file,
+                        line: RuleLine {
+                            name: r.name,
+                            doc: Vec::new(),
+                            lhs: r.lhs,
+                            rhs: r.rhs,
+                            conds: r.conds,
+                            line: r.line,
+                        },
+                    },
+                    compiled: OnceLock::new(),
+                }))
+            }
+            None => out.extend(split_rules(file, text)?.into_iter().map(|line| Rule {
                 needs: scan_operations(line.lhs, &mut known),
                 adds: scan_operations(line.rhs, &mut known),
                 source: Source::Text { file, line },
                 compiled: OnceLock::new(),
-            }));
+            })),
         }
     }
     Ok(out)
@@ -727,7 +787,7 @@ mod tests {
         for (file, text, _) in RULE_FILES {
             for r in split_rules(file, text).expect("splits") {
                 let read = read_rule(file, &r).expect("reads");
-                let mut known = HashMap::new();
+                let mut known = FxHashMap::default();
                 let mut scan = |side| scan_operations(side, &mut known);
                 assert_eq!(scan(r.lhs), operations(&read.lhs), "{file}: {}", r.lhs);
                 assert_eq!(scan(r.rhs), operations(&read.rhs), "{file}: {}", r.rhs);
@@ -741,6 +801,39 @@ mod tests {
         for phase in [Phase::Main, Phase::Flops, Phase::Polish] {
             for r in compile_phase(phase).expect("splits") {
                 r.rewrite().expect("compiles");
+            }
+        }
+    }
+
+    /// The table build.rs splits the rule files into is what reading them at run
+    /// time gives: every rule, its parts, its line, its comment and its operations.
+    #[test]
+    fn build_table_agrees_with_files() {
+        for (file, text, _) in RULE_FILES {
+            let (_, table) = RULE_TABLE
+                .iter()
+                .find(|(f, _)| f == file)
+                .expect("the table has the file");
+            let lines = split_rules(file, text).expect("splits");
+            assert_eq!(table.len(), lines.len(), "{file}");
+            for (t, r) in table.iter().zip(&lines) {
+                let at = format!("{file}:{}", r.line);
+                assert_eq!(
+                    (t.name, t.lhs, t.rhs, t.conds, t.line, t.documented),
+                    (r.name, r.lhs, r.rhs, r.conds, r.line, !r.doc.is_empty()),
+                    "{at}"
+                );
+                let mut known = FxHashMap::default();
+                assert_eq!(
+                    ops_named(t.needs, &mut known),
+                    scan_operations(r.lhs, &mut known),
+                    "{at}"
+                );
+                assert_eq!(
+                    ops_named(t.adds, &mut known),
+                    scan_operations(r.rhs, &mut known),
+                    "{at}"
+                );
             }
         }
     }
