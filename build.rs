@@ -25,9 +25,9 @@ fn operators(side: &str) -> Vec<&str> {
     out
 }
 
-/// The rules of one file as Rust table rows (a line that is not a rule is left to
-/// the run-time reader, which reports it).
-fn rows(text: &str) -> String {
+/// The rules of one file as Rust table rows. A line that is not a rule, or a rule
+/// without a comment above it, stops the build with its `file:line`.
+fn rows(file: &str, text: &str) -> String {
     let mut out = String::new();
     let mut documented = false;
     for (i, raw) in text.lines().enumerate() {
@@ -40,12 +40,18 @@ fn rows(text: &str) -> String {
             documented = true;
             continue;
         }
+        let at = format!("{file}:{}", i + 1);
         let Some((name, body)) = line.split_once(':') else {
-            continue;
+            panic!("{at}: expected `name: lhs => rhs [if cond, ...]`");
         };
         let Some((lhs, rest)) = body.split_once("=>") else {
-            continue;
+            panic!("{at}: expected `=>`");
         };
+        assert!(
+            documented,
+            "{at}: rule `{}` has no comment stating its identity",
+            name.trim()
+        );
         let (rhs, conds) = match rest.split_once(" if ") {
             Some((r, c)) => (r, Some(c)),
             None => (rest, None),
@@ -85,7 +91,7 @@ fn main() {
             "rules/{}",
             path.file_name().expect("a name").to_string_lossy()
         );
-        writeln!(table, "    ({name:?}, &[\n{}    ]),", rows(&text)).expect("writes");
+        writeln!(table, "    ({name:?}, &[\n{}    ]),", rows(&name, &text)).expect("writes");
     }
     table += "];\n";
     let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("rule_table.rs");

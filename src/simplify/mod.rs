@@ -111,6 +111,8 @@ pub struct Stats {
 }
 
 type Rules = Vec<rules::Rule>;
+/// The best form of each expression with its cost, and what the run did.
+type Run = (Vec<(f64, RecExpr<Math>)>, Stats);
 type Compiled = std::result::Result<Rules, crate::error::Error>;
 
 // Each phase's rules are parsed and compiled once per process, on first use: a problem
@@ -331,7 +333,7 @@ fn run(
     cost: &CostKind,
     limits: &Limits,
     rewrites: &[&rules::Rule],
-) -> Result<(Vec<(f64, RecExpr<Math>)>, Stats)> {
+) -> Result<Run> {
     let clock = EggClock::new();
     clock.run(|| run_on_clock(exprs, facts, equalities, cost, limits, rewrites, &clock))
 }
@@ -345,7 +347,7 @@ fn run_on_clock(
     limits: &Limits,
     rewrites: &[&rules::Rule],
     clock: &EggClock,
-) -> Result<(Vec<(f64, RecExpr<Math>)>, Stats)> {
+) -> Result<Run> {
     let sync = clock.clone();
     let analysis = MathAnalysis {
         facts: facts.clone(),
