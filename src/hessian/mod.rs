@@ -42,7 +42,7 @@ use crate::forward;
 use crate::gradient::Gradient;
 use crate::ir::{Dim, Graph, Math, Shape};
 use crate::simplify::cse::Tree;
-use crate::simplify::{self, CostKind, Facts, Limits};
+use crate::simplify::{self, CostKind, Facts, Limits, Stats};
 
 /// One block of the Hessian: ∂²f/∂`row`∂`col`.
 #[derive(Debug, Clone)]
@@ -73,6 +73,8 @@ pub struct Hessians {
     pub defs: Vec<(Symbol, Tree)>,
     /// Notes for the reader: a simplified form that validation refused.
     pub notes: Vec<String>,
+    /// What the simplifier did (empty when the blocks were not simplified).
+    pub stats: Stats,
 }
 
 impl Hessian {
@@ -158,8 +160,7 @@ fn is_column(s: &Shape) -> bool {
 /// tangent of the gradient as it is) at random points ([`validate`]); when one
 /// disagrees, the unsimplified blocks are returned, with a note.
 pub fn hessians(grad: &Gradient) -> Result<Hessians> {
-    let simplified = blocks(grad, true)?;
-    let raw = blocks(grad, false)?;
+    let (simplified, raw) = blocks(grad)?;
     let refused = validate::refused(grad, &simplified, &raw);
     if refused.is_empty() {
         return Ok(simplified);
@@ -172,8 +173,8 @@ pub fn hessians(grad: &Gradient) -> Result<Hessians> {
     Ok(raw)
 }
 
-/// Every block, simplified in the e-graph or as forward mode gives it.
-fn blocks(grad: &Gradient, simplify_forms: bool) -> Result<Hessians> {
+/// Every block, simplified in the e-graph, and as forward mode gives it.
+fn blocks(grad: &Gradient) -> Result<(Hessians, Hessians)> {
     let d = &grad.derivation;
     let mut low = lower(grad)?;
     let mut taken: Vec<String> = grad.model.inputs.iter().map(|i| i.name.clone()).collect();
@@ -230,64 +231,96 @@ fn blocks(grad: &Gradient, simplify_forms: bool) -> Result<Hessians> {
             props: Default::default(),
         });
     }
-    let (simplified, _) = if exprs.is_empty() {
+    let (simplified, stats) = if exprs.is_empty() {
         (Vec::new(), Default::default())
-    } else if !simplify_forms {
-        (exprs, Default::default())
     } else {
         simplify::simplify(&exprs, &facts, &[], &CostKind::Compact, &Limits::default())?
     };
-    let mut trees: Vec<Tree> = simplified.iter().map(Tree::from_root).collect();
-    let mut defs: Vec<(Symbol, Tree)> = shared
-        .iter()
-        .map(|h| leaves[h])
-        .zip(trees.split_off(roots.len()))
-        .collect();
-    let mut forms: Vec<Option<Tree>> = trees.into_iter().map(Some).collect();
-    share::inline(&mut forms, &mut defs);
-    for f in forms.iter_mut().flatten() {
-        *f = tidy::transposes(f, &symbols);
-    }
-    for (_, d) in defs.iter_mut() {
-        *d = tidy::transposes(d, &symbols);
-    }
-    let mut forms = forms.into_iter();
-    let size = |v: &str| -> Result<Dim> {
-        let s = &grad
-            .model
-            .input(v)
-            .ok_or_else(|| Error::new(ErrorKind::Internal, "unknown variable"))?
-            .shape;
-        Ok(s.rows.clone())
+    let forms = Forms {
+        grad,
+        blocks: &blocks,
+        shared: &shared,
+        leaves: &leaves,
+        symbols: &symbols,
+        roots: roots.len(),
     };
-    let mut out = Vec::new();
-    for (i, j, node, dir) in blocks {
-        let tree = node
-            .and_then(|_| forms.next().flatten())
-            .filter(|t| !matches!(t.op, Math::Num(r) if r == crate::rational::Rational::ZERO));
-        let (row, col) = (d.vars[i].clone(), d.vars[j].clone());
-        let shape = match dir {
-            Some(_) => grad
+    let mut simplified = forms.read(&simplified)?;
+    simplified.stats = stats;
+    Ok((simplified, forms.read(&exprs)?))
+}
+
+/// What the blocks' forms are read back with.
+struct Forms<'a> {
+    grad: &'a Gradient,
+    /// (row, col, form node, direction), in the order of the forms.
+    blocks: &'a [(usize, usize, Option<Id>, Option<Symbol>)],
+    /// The shared helper nodes, whose definitions follow the forms.
+    shared: &'a [Id],
+    leaves: &'a HashMap<Id, Symbol>,
+    symbols: &'a HashMap<Symbol, Shape>,
+    /// The number of forms (before the helpers' definitions).
+    roots: usize,
+}
+
+impl Forms<'_> {
+    /// The blocks from their forms (and the helpers' definitions after them).
+    fn read(&self, simplified: &[RecExpr<Math>]) -> Result<Hessians> {
+        let grad = self.grad;
+        let d = &grad.derivation;
+        let mut trees: Vec<Tree> = simplified.iter().map(Tree::from_root).collect();
+        let mut defs: Vec<(Symbol, Tree)> = self
+            .shared
+            .iter()
+            .map(|h| self.leaves[h])
+            .zip(trees.split_off(self.roots))
+            .collect();
+        let mut forms: Vec<Option<Tree>> = trees.into_iter().map(Some).collect();
+        share::inline(&mut forms, &mut defs);
+        for f in forms.iter_mut().flatten() {
+            *f = tidy::transposes(f, self.symbols);
+        }
+        for (_, d) in defs.iter_mut() {
+            *d = tidy::transposes(d, self.symbols);
+        }
+        let mut forms = forms.into_iter();
+        let size = |v: &str| -> Result<Dim> {
+            let s = &grad
                 .model
-                .input(&row)
-                .map(|x| x.shape.clone())
-                .unwrap_or_else(Shape::scalar),
-            None => Shape::new(size(&row)?, size(&col)?),
+                .input(v)
+                .ok_or_else(|| Error::new(ErrorKind::Internal, "unknown variable"))?
+                .shape;
+            Ok(s.rows.clone())
         };
-        out.push(Hessian {
-            row,
-            col,
-            direction: dir.map(|s| s.to_string()),
-            tree,
-            shape,
-            symbols: symbols.clone(),
-        });
+        let mut out = Vec::new();
+        for &(i, j, node, dir) in self.blocks {
+            let tree = node
+                .and_then(|_| forms.next().flatten())
+                .filter(|t| !matches!(t.op, Math::Num(r) if r == crate::rational::Rational::ZERO));
+            let (row, col) = (d.vars[i].clone(), d.vars[j].clone());
+            let shape = match dir {
+                Some(_) => grad
+                    .model
+                    .input(&row)
+                    .map(|x| x.shape.clone())
+                    .unwrap_or_else(Shape::scalar),
+                None => Shape::new(size(&row)?, size(&col)?),
+            };
+            out.push(Hessian {
+                row,
+                col,
+                direction: dir.map(|s| s.to_string()),
+                tree,
+                shape,
+                symbols: self.symbols.clone(),
+            });
+        }
+        Ok(Hessians {
+            blocks: out,
+            defs,
+            notes: Vec::new(),
+            stats: Stats::default(),
+        })
     }
-    Ok(Hessians {
-        blocks: out,
-        defs,
-        notes: Vec::new(),
-    })
 }
 
 /// The gradient and every block of the Hessian of a problem's objective with respect

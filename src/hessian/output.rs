@@ -1,11 +1,14 @@
 //! Hessian blocks as text and as numbers at a point.
 
+use std::collections::HashSet;
+
 use egg::{Id, Symbol};
 
 use super::{Hessian, Hessians, hessians};
 use crate::derive::typed_tree;
 use crate::error::Result;
 use crate::gradient::Gradient;
+use crate::ir::Graph;
 use crate::numeric::Point;
 use crate::ops::Value;
 use crate::print::{self, Notation};
@@ -70,19 +73,34 @@ impl Hessian {
     /// gradient's helper terms evaluated (see [`with_helpers`]); `defs` are the
     /// Hessian's own helpers ([`Hessians::defs`]).
     pub fn evaluate(&self, helpers: &Point, defs: &[(Symbol, Tree)]) -> Result<Value> {
-        let size = |v: &str| {
-            helpers
-                .values
-                .get(&Symbol::from(v))
-                .map_or(1, |x| x.nrows() * x.ncols())
-        };
-        let (nr, nc) = (size(&self.row), size(&self.col));
-        let Some(t) = &self.tree else {
-            return Ok(Value::zeros(nr, nc));
+        Compiled::new(self, defs)?.at(helpers)
+    }
+}
+
+/// A block typed once for evaluation at many points (and, for a directional form,
+/// along many unit directions): the block's form and the Hessian helpers it uses,
+/// each as a shaped graph.
+struct Compiled<'a> {
+    block: &'a Hessian,
+    /// The helpers the form uses, in dependency order.
+    defs: Vec<(Symbol, Graph, Id)>,
+    /// The form (`None`: identically zero).
+    form: Option<(Graph, Id)>,
+}
+
+impl<'a> Compiled<'a> {
+    /// Types `block`'s form and the helpers of `defs` it uses.
+    fn new(block: &'a Hessian, defs: &[(Symbol, Tree)]) -> Result<Compiled<'a>> {
+        let Some(t) = &block.tree else {
+            return Ok(Compiled {
+                block,
+                defs: Vec::new(),
+                form: None,
+            });
         };
         // Only the helpers this block uses (others may be in another direction).
-        let mut needed: std::collections::HashSet<Symbol> = std::collections::HashSet::new();
-        let note = |t: &Tree, needed: &mut std::collections::HashSet<Symbol>| {
+        let mut needed: HashSet<Symbol> = HashSet::new();
+        let note = |t: &Tree, needed: &mut HashSet<Symbol>| {
             t.visit(&mut |x| {
                 if let crate::ir::Math::Var(v) = x.op {
                     needed.insert(v);
@@ -95,19 +113,60 @@ impl Hessian {
                 note(d, &mut needed);
             }
         }
-        let defs: Vec<&(Symbol, Tree)> = defs.iter().filter(|(s, _)| needed.contains(s)).collect();
-        let at = |p: &mut Point| -> Result<Value> {
-            for (s, d) in &defs {
-                let (g, root) = typed_tree(self.symbols.clone(), d)?;
-                let v = crate::numeric::evaluate(&g.expr, p)?[usize::from(root)].clone();
-                p.values.insert(*s, v);
-            }
-            let (g, root) = typed_tree(self.symbols.clone(), t)?;
-            Ok(crate::numeric::evaluate(&g.expr, p)?[usize::from(root)].clone())
+        let typed = |t: &Tree| typed_tree(block.symbols.clone(), t);
+        let defs = defs
+            .iter()
+            .filter(|(s, _)| needed.contains(s))
+            .map(|(s, d)| typed(d).map(|(g, root)| (*s, g, root)))
+            .collect::<Result<_>>()?;
+        Ok(Compiled {
+            block,
+            defs,
+            form: Some(typed(t)?),
+        })
+    }
+
+    /// The form's value at `p` (the Hessian helpers are evaluated into it first).
+    fn form_at(form: &(Graph, Id), defs: &[(Symbol, Graph, Id)], p: &mut Point) -> Result<Value> {
+        for (s, g, root) in defs {
+            let v = crate::numeric::evaluate(&g.expr, p)?[usize::from(*root)].clone();
+            p.values.insert(*s, v);
+        }
+        let (g, root) = form;
+        Ok(crate::numeric::evaluate(&g.expr, p)?[usize::from(*root)].clone())
+    }
+
+    /// The directional form's value (vec of the row variable, `nr` entries) along
+    /// direction `e`; `p` holds the gradient's helpers.
+    fn along(&self, p: &mut Point, dir: &str, e: Value, nr: usize) -> Result<Value> {
+        let Some(form) = &self.form else {
+            return Ok(Value::zeros(nr, 1));
+        };
+        p.values.insert(Symbol::from(dir), e);
+        let v = Self::form_at(form, &self.defs, p)?;
+        Ok(if v.shape() == (1, 1) {
+            Value::from_element(nr, 1, v[(0, 0)])
+        } else {
+            Value::from_column_slice(nr, 1, v.as_slice())
+        })
+    }
+
+    /// The full block at a point with the gradient's helpers (see [`Hessian::evaluate`]).
+    fn at(&self, helpers: &Point) -> Result<Value> {
+        let h = self.block;
+        let size = |v: &str| {
+            helpers
+                .values
+                .get(&Symbol::from(v))
+                .map_or(1, |x| x.nrows() * x.ncols())
+        };
+        let (nr, nc) = (size(&h.row), size(&h.col));
+        let Some(form) = &self.form else {
+            return Ok(Value::zeros(nr, nc));
         };
         let mut p = helpers.clone();
-        let Some(dir) = &self.direction else {
-            let v = at(&mut p)?;
+        let Some(dir) = &h.direction else {
+            let v = Self::form_at(form, &self.defs, &mut p)?;
             return Ok(if v.shape() == (1, 1) && (nr, nc) != (1, 1) {
                 Value::from_element(nr, nc, v[(0, 0)])
             } else {
@@ -115,16 +174,12 @@ impl Hessian {
             });
         };
         // The directional form along each unit direction gives one column.
-        let col = &helpers.values[&Symbol::from(self.col.as_str())];
+        let col = &helpers.values[&Symbol::from(h.col.as_str())];
         let mut out = Value::zeros(nr, nc);
         for k in 0..nc {
             let mut e = Value::zeros(col.nrows(), col.ncols());
             e[(k % col.nrows(), k / col.nrows())] = 1.0;
-            p.values.insert(Symbol::from(dir.as_str()), e);
-            let v = at(&mut p)?;
-            for r in 0..nr {
-                out[(r, k)] = if v.shape() == (1, 1) { v[(0, 0)] } else { v[r] };
-            }
+            out.set_column(k, &self.along(&mut p, dir, e, nr)?.column(0));
         }
         Ok(out)
     }

@@ -2,12 +2,25 @@
 //! with the same block as forward mode gives it (before the e-graph) at random
 //! points, as [`crate::derive::validate`] does for gradients: the same number of
 //! points, each with its own sizes, values drawn as the declarations require.
+//!
+//! A directional block H[dU] is compared along one random direction dU per point
+//! (the same for the simplified and the unsimplified form): two linear maps that
+//! differ give different values along almost every direction, so one random
+//! direction tells them apart as the whole block would, at a fraction of its cost.
+
+use egg::{Id, Symbol};
 
 use super::Hessians;
+use super::output::with_helpers;
+use crate::derive::typed_tree;
 use crate::derive::validate::{POINTS, TOLERANCE};
+use crate::error::Result;
 use crate::gradient::Gradient;
+use crate::ir::Graph;
 use crate::numeric::check::rel_err;
 use crate::numeric::sample::{Rng, random_point};
+use crate::numeric::{Point, evaluate};
+use crate::ops::Value;
 
 const DRAWS: usize = 12;
 const SEED: u64 = 0x4e55_1a2d;
@@ -15,23 +28,27 @@ const SEED: u64 = 0x4e55_1a2d;
 /// The blocks (as `row,col`) whose simplified form disagrees with the unsimplified one.
 pub fn refused(grad: &Gradient, simplified: &Hessians, raw: &Hessians) -> Vec<String> {
     let mut rng = Rng::new(SEED);
+    // The directions have their own generator: the points are those of the gradient's
+    // checks whatever the blocks.
+    let mut dir_rng = Rng::new(SEED ^ 0xd1);
     let n = simplified.blocks.len().min(raw.blocks.len());
     let mut bad = vec![false; n];
+    // Forms that cannot be typed cannot be evaluated at any point either: nothing to
+    // compare (as when no point is in the domain).
+    let (Ok(forms), Ok(raw_forms)) = (Typed::new(simplified, n), Typed::new(raw, n)) else {
+        return Vec::new();
+    };
     let mut points = 0;
     for _ in 0..DRAWS {
         if points == POINTS {
             break;
         }
         let p = random_point(&grad.model, &mut rng, (2, 4));
-        let Ok(raw_values) = (0..n)
-            .map(|i| raw.value(grad, &p, i))
-            .collect::<crate::error::Result<Vec<_>>>()
-        else {
+        let Ok(p) = with_helpers(grad, &p) else {
             continue;
         };
-        let Ok(values) = (0..n)
-            .map(|i| simplified.value(grad, &p, i))
-            .collect::<crate::error::Result<Vec<_>>>()
+        let dirs = directions(simplified, n, &p, &mut dir_rng);
+        let (Ok(raw_values), Ok(values)) = (raw_forms.probe(&p, &dirs), forms.probe(&p, &dirs))
         else {
             continue;
         };
@@ -48,4 +65,93 @@ pub fn refused(grad: &Gradient, simplified: &Hessians, raw: &Hessians) -> Vec<St
         .filter(|(_, b)| **b)
         .map(|(h, _)| format!("∂²f/∂{}∂{}", h.row, h.col))
         .collect()
+}
+
+/// One random direction (standard normal entries) for each direction the first `n`
+/// blocks use, of its variable's shape at point `p`.
+fn directions(hs: &Hessians, n: usize, p: &Point, rng: &mut Rng) -> Vec<(Symbol, Value)> {
+    let mut out: Vec<(Symbol, Value)> = Vec::new();
+    for h in &hs.blocks[..n] {
+        let Some(d) = &h.direction else { continue };
+        let d = Symbol::from(d.as_str());
+        if out.iter().any(|(s, _)| *s == d) {
+            continue;
+        }
+        let (r, c) = p
+            .values
+            .get(&Symbol::from(h.col.as_str()))
+            .map_or((1, 1), |v| v.shape());
+        out.push((d, Value::from_fn(r, c, |_, _| rng.normal())));
+    }
+    out
+}
+
+/// The Hessian's helpers and the first `n` blocks' forms, each typed once.
+struct Typed<'a> {
+    hs: &'a Hessians,
+    defs: Vec<(Symbol, Graph, Id)>,
+    forms: Vec<Option<(Graph, Id)>>,
+}
+
+impl<'a> Typed<'a> {
+    fn new(hs: &'a Hessians, n: usize) -> Result<Typed<'a>> {
+        let symbols = hs
+            .blocks
+            .first()
+            .map(|b| b.symbols.clone())
+            .unwrap_or_default();
+        let defs = hs
+            .defs
+            .iter()
+            .map(|(s, t)| typed_tree(symbols.clone(), t).map(|(g, r)| (*s, g, r)))
+            .collect::<Result<_>>()?;
+        let forms = hs.blocks[..n]
+            .iter()
+            .map(|b| {
+                b.tree
+                    .as_ref()
+                    .map(|t| typed_tree(symbols.clone(), t))
+                    .transpose()
+            })
+            .collect::<Result<_>>()?;
+        Ok(Typed { hs, defs, forms })
+    }
+
+    /// Every block at `helpers` (a point with the gradient's helpers): a matrix block
+    /// whole, a directional block along its direction in `dirs` (as a column; a form
+    /// of another size is kept as it is, and disagrees).
+    fn probe(&self, helpers: &Point, dirs: &[(Symbol, Value)]) -> Result<Vec<Value>> {
+        let mut p = helpers.clone();
+        p.values.extend(dirs.iter().cloned());
+        for (s, g, root) in &self.defs {
+            let v = evaluate(&g.expr, &p)?[usize::from(*root)].clone();
+            p.values.insert(*s, v);
+        }
+        let size = |v: &str| {
+            p.values
+                .get(&Symbol::from(v))
+                .map_or(1, |x| x.nrows() * x.ncols())
+        };
+        let mut out = Vec::with_capacity(self.forms.len());
+        for (h, form) in self.hs.blocks.iter().zip(&self.forms) {
+            let nr = size(&h.row);
+            let nc = if h.direction.is_some() {
+                1
+            } else {
+                size(&h.col)
+            };
+            let v = match form {
+                None => Value::zeros(nr, nc),
+                Some((g, root)) => evaluate(&g.expr, &p)?[usize::from(*root)].clone(),
+            };
+            out.push(if v.shape() == (1, 1) && (nr, nc) != (1, 1) {
+                Value::from_element(nr, nc, v[(0, 0)])
+            } else if h.direction.is_some() && v.len() == nr {
+                Value::from_column_slice(nr, 1, v.as_slice())
+            } else {
+                v
+            });
+        }
+        Ok(out)
+    }
 }

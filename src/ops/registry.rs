@@ -4,11 +4,11 @@
 //! forward mode, the printer, the cost models, the fact analysis and the
 //! sampling of test points all read it; none of them lists the operations again.
 
-use std::collections::HashMap;
 use std::mem::Discriminant;
 use std::sync::OnceLock;
 
 use egg::{FromOp, Id, Symbol};
+use rustc_hash::FxHashMap;
 
 use super::{Build, DimAlgebra, Mismatch, Sh, Value};
 use crate::error::Result;
@@ -312,9 +312,11 @@ fn families() -> impl Iterator<Item = &'static Primitive> {
         .chain(super::reduce::PRIMITIVES)
 }
 
+// Looked up for every node that is shaped, evaluated, costed or printed: a fast hash
+// (the maps are only looked up, never iterated, so the output does not depend on it).
 struct Index {
-    by_variant: HashMap<Discriminant<Math>, &'static Primitive>,
-    by_function: HashMap<Symbol, &'static Primitive>,
+    by_variant: FxHashMap<Discriminant<Math>, &'static Primitive>,
+    by_function: FxHashMap<Symbol, &'static Primitive>,
     all: Vec<&'static Primitive>,
 }
 
@@ -322,8 +324,8 @@ fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut ix = Index {
-            by_variant: HashMap::new(),
-            by_function: HashMap::new(),
+            by_variant: FxHashMap::default(),
+            by_function: FxHashMap::default(),
             all: Vec::new(),
         };
         for p in families() {

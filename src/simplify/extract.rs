@@ -5,7 +5,8 @@
 //! class in every pass, and takes about as many passes as the e-graph is deep: a
 //! chain of 200 products made that the largest cost of a derivation.
 
-use std::collections::HashMap;
+// A fast hash for e-class ids (the maps are only looked up, never iterated).
+use rustc_hash::FxHashMap as HashMap;
 
 use egg::{CostFunction, Id, Language, RecExpr};
 
@@ -54,7 +55,8 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
             p.dedup();
         }
         let mut dirty = vec![true; classes.len()];
-        let mut costs: HashMap<Id, (CF::Cost, Math)> = HashMap::with_capacity(classes.len());
+        let mut costs: HashMap<Id, (CF::Cost, Math)> =
+            HashMap::with_capacity_and_hasher(classes.len(), Default::default());
         let mut changed = true;
         while changed {
             changed = false;

@@ -12,6 +12,7 @@ pub mod linear;
 pub mod mono;
 pub mod poly;
 pub mod ratfun;
+pub mod reach;
 pub mod rules;
 pub mod sign;
 
@@ -19,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use egg::{BackoffScheduler, Id, Language, RecExpr, Rewrite, Runner, StopReason, Symbol};
+use egg::{BackoffScheduler, Id, Language, RecExpr, Runner, StopReason, Symbol};
 
 use crate::error::Result;
 use crate::ir::{Math, Shape};
@@ -111,7 +112,9 @@ pub struct Stats {
     pub polish: Option<Box<Stats>>,
 }
 
-type Rules = Vec<Rewrite<Math, MathAnalysis>>;
+type Rules = Vec<rules::Rule>;
+/// The best form of each expression with its cost, and what the run did.
+type Run = (Vec<(f64, RecExpr<Math>)>, Stats);
 type Compiled = std::result::Result<Rules, crate::error::Error>;
 
 // Each phase's rules are parsed and compiled once per process, on first use: a problem
@@ -125,9 +128,7 @@ static FLOPS: LazyLock<Compiled> = LazyLock::new(|| rules::compile_phase(Phase::
 static POLISH: LazyLock<Compiled> = LazyLock::new(|| rules::compile_phase(Phase::Polish));
 
 /// The rules of these sets, in order.
-fn rule_set(
-    sets: &[&'static LazyLock<Compiled>],
-) -> Result<Vec<&'static Rewrite<Math, MathAnalysis>>> {
+fn rule_set(sets: &[&'static LazyLock<Compiled>]) -> Result<Vec<&'static rules::Rule>> {
     let mut out = Vec::new();
     for set in sets {
         out.extend(set.as_ref().map_err(|e| e.clone())?.iter());
@@ -214,18 +215,60 @@ fn converged_hook(
     }
 }
 
-/// Operations (not leaves) in several expressions, a subterm they share counted once.
-fn dag_size(exprs: &[RecExpr<Math>]) -> usize {
+/// The operations (not leaves) of each expression, as indices into one table of
+/// distinct nodes shared by all of them: a subterm two expressions share has one index.
+fn interned_operations(exprs: &[&RecExpr<Math>]) -> (Vec<Vec<usize>>, usize) {
     let mut seen: HashMap<Math, Id> = HashMap::new();
-    for e in exprs {
-        let mut ids: Vec<Id> = Vec::with_capacity(e.as_ref().len());
-        for n in e.as_ref() {
-            let node = n.clone().map_children(|c| ids[usize::from(c)]);
-            let next = Id::from(seen.len());
-            ids.push(*seen.entry(node).or_insert(next));
+    let sets = exprs
+        .iter()
+        .map(|e| {
+            let mut ids: Vec<Id> = Vec::with_capacity(e.as_ref().len());
+            let mut ops: Vec<usize> = Vec::new();
+            for n in e.as_ref() {
+                let node = n.clone().map_children(|c| ids[usize::from(c)]);
+                let leaf = node.is_leaf();
+                let next = Id::from(seen.len());
+                let id = *seen.entry(node).or_insert(next);
+                ids.push(id);
+                if !leaf {
+                    ops.push(usize::from(id));
+                }
+            }
+            ops.sort_unstable();
+            ops.dedup();
+            ops
+        })
+        .collect();
+    (sets, seen.len())
+}
+
+/// Operations (not leaves) of a chosen subset of expressions, a subterm they share
+/// counted once: the expressions' operation sets (from [`interned_operations`]) are
+/// added and removed one at a time.
+struct SharedSize {
+    uses: Vec<u32>,
+    size: usize,
+}
+
+impl SharedSize {
+    fn new(table: usize) -> SharedSize {
+        SharedSize {
+            uses: vec![0; table],
+            size: 0,
         }
     }
-    seen.keys().filter(|n| !n.is_leaf()).count()
+    fn add(&mut self, ops: &[usize]) {
+        for &o in ops {
+            self.uses[o] += 1;
+            self.size += usize::from(self.uses[o] == 1);
+        }
+    }
+    fn remove(&mut self, ops: &[usize]) {
+        for &o in ops {
+            self.uses[o] -= 1;
+            self.size -= usize::from(self.uses[o] == 0);
+        }
+    }
 }
 
 /// Picks, root by root, the main or the polished form so that the results, with what
@@ -236,26 +279,44 @@ fn smaller_together(
     main: Vec<(f64, RecExpr<Math>)>,
     polished: Vec<(f64, RecExpr<Math>)>,
 ) -> (Vec<RecExpr<Math>>, bool) {
-    let measure = |pick: &[bool]| -> (usize, f64) {
-        let chosen: Vec<&(f64, RecExpr<Math>)> = pick
-            .iter()
+    let n = main.len();
+    let all: Vec<&RecExpr<Math>> = main.iter().chain(&polished).map(|(_, e)| e).collect();
+    let (ops, table) = interned_operations(&all);
+    // The operations of root i's main form are ops[i], of its polished form ops[n + i].
+    let form = |i: usize, p: bool| &ops[if p { n + i } else { i }];
+    let total = |pick: &[bool]| -> f64 {
+        pick.iter()
             .zip(main.iter().zip(&polished))
-            .map(|(p, (m, q))| if *p { q } else { m })
-            .collect();
-        let exprs: Vec<RecExpr<Math>> = chosen.iter().map(|(_, e)| e.clone()).collect();
-        (dag_size(&exprs), chosen.iter().map(|(c, _)| c).sum())
+            .map(|(p, (m, q))| if *p { q.0 } else { m.0 })
+            .sum()
+    };
+    let sized = |pick: &[bool]| -> SharedSize {
+        let mut s = SharedSize::new(table);
+        for (i, p) in pick.iter().enumerate() {
+            s.add(form(i, *p));
+        }
+        s
     };
     let better = |a: (usize, f64), b: (usize, f64)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1 - 1e-9);
-    let n = main.len();
-    let mut pick = vec![better(measure(&vec![true; n]), measure(&vec![false; n])); n];
-    let mut best = measure(&pick);
+    let (polish_all, keep_all) = (vec![true; n], vec![false; n]);
+    let first = better(
+        (sized(&polish_all).size, total(&polish_all)),
+        (sized(&keep_all).size, total(&keep_all)),
+    );
+    let mut pick = vec![first; n];
+    let mut shared = sized(&pick);
+    let mut best = (shared.size, total(&pick));
     for i in 0..n {
+        shared.remove(form(i, pick[i]));
         pick[i] = !pick[i];
-        let m = measure(&pick);
+        shared.add(form(i, pick[i]));
+        let m = (shared.size, total(&pick));
         if better(m, best) {
             best = m;
         } else {
+            shared.remove(form(i, pick[i]));
             pick[i] = !pick[i];
+            shared.add(form(i, pick[i]));
         }
     }
     let out = pick
@@ -273,8 +334,8 @@ fn run(
     equalities: &[(RecExpr<Math>, RecExpr<Math>, &str)],
     cost: &CostKind,
     limits: &Limits,
-    rewrites: &[&Rewrite<Math, MathAnalysis>],
-) -> (Vec<(f64, RecExpr<Math>)>, Stats) {
+    rewrites: &[&rules::Rule],
+) -> Result<Run> {
     let clock = EggClock::new();
     clock.run(|| run_on_clock(exprs, facts, equalities, cost, limits, rewrites, &clock))
 }
@@ -286,9 +347,9 @@ fn run_on_clock(
     equalities: &[(RecExpr<Math>, RecExpr<Math>, &str)],
     cost: &CostKind,
     limits: &Limits,
-    rewrites: &[&Rewrite<Math, MathAnalysis>],
+    rewrites: &[&rules::Rule],
     clock: &EggClock,
-) -> (Vec<(f64, RecExpr<Math>)>, Stats) {
+) -> Result<Run> {
     let sync = clock.clone();
     let analysis = MathAnalysis {
         facts: facts.clone(),
@@ -318,7 +379,9 @@ fn run_on_clock(
     for e in exprs {
         runner = runner.with_expr(e);
     }
-    let runner = runner.run(rewrites.iter().copied());
+    // Only the rules that can ever match here (the others would match nothing).
+    let usable = reach::usable(&runner.egraph, rewrites)?;
+    let runner = runner.run(usable.iter().copied());
     let limit = match &runner.stop_reason {
         Some(StopReason::Saturated) | None => None,
         Some(StopReason::Other(r)) if r == CONVERGED => None,
@@ -354,7 +417,7 @@ fn run_on_clock(
         polished: false,
         polish: None,
     };
-    (out, stats)
+    Ok((out, stats))
 }
 
 /// Simplifies several expressions together (they share one e-graph) and extracts each.
@@ -391,7 +454,7 @@ pub fn simplify_with(
         CostKind::Flops(_) => rule_set(&[&MAIN, &FLOPS])?,
     };
     let extra = match extra_rules {
-        Some(text) => rules::rewrites(&rules::parse_rules("extra rules", text)?)?,
+        Some(text) => rules::compile(rules::parse_rules("extra rules", text)?)?,
         None => Vec::new(),
     };
     main.extend(extra.iter());
@@ -400,7 +463,7 @@ pub fn simplify_with(
         .iter()
         .map(|(a, b)| (a.clone(), b.clone(), "given equality"))
         .collect();
-    let (first, mut stats) = run(exprs, facts, &given, cost, limits, main);
+    let (first, mut stats) = run(exprs, facts, &given, cost, limits, main)?;
     let extracted: Vec<RecExpr<Math>> = first.iter().map(|(_, e)| e.clone()).collect();
     if *cost != CostKind::Compact || !limits.polish {
         return Ok((extracted, stats));
@@ -432,7 +495,7 @@ pub fn simplify_with(
         cost,
         &limits.polish(),
         &rule_set(&[&MAIN, &POLISH])?,
-    );
+    )?;
     stats.refused.extend(polish.refused.iter().cloned());
     stats.polish = Some(Box::new(polish));
     stats.refused.sort();
@@ -453,7 +516,7 @@ pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<
     let clock = EggClock::new();
     let sync = clock.clone();
     let runner = clock.run(|| {
-        Runner::<Math, MathAnalysis>::new(analysis)
+        let runner = Runner::<Math, MathAnalysis>::new(analysis)
             .with_iter_limit(8)
             .with_node_limit(5_000)
             .with_time_limit(Duration::from_secs(1))
@@ -461,9 +524,11 @@ pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<
                 sync.sync();
                 Ok(())
             })
-            .with_expr(expr)
-            .run(rules.iter().copied())
-    });
+            .with_expr(expr);
+        // Only the rules that can ever match here (the others would match nothing).
+        let usable = reach::usable(&runner.egraph, &rules).ok()?;
+        Some(runner.run(usable.iter().copied()))
+    })?;
     let root = runner.roots[0];
     Some(runner.egraph[root].data.props)
 }

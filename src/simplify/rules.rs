@@ -10,11 +10,15 @@
 //! differs from the matched class (and records the rule), so an ill-typed rule
 //! cannot corrupt the e-graph.
 
+use rustc_hash::FxHashMap;
+use std::sync::OnceLock;
+
 use egg::{
     Applier, ENodeOrVar, FromOp, Id, Language, Pattern, PatternAst, Rewrite, Subst, Symbol, Var,
 };
 
 use super::analysis::{MathAnalysis, MathEGraph, union_checked};
+use super::reach::{Op, operations};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{Dim, Math, Shape};
 use crate::ops::resolved_shape;
@@ -280,81 +284,206 @@ fn read_node(
 
 /// Parses one rule file; errors cite `file:line`.
 pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleSpec>> {
+    Ok(read_rules(file, text)?
+        .into_iter()
+        .map(|r| RuleSpec {
+            name: r.name.to_string(),
+            doc: r.doc.join(" "),
+            lhs: Pattern::new(r.lhs),
+            rhs: r.rhs,
+            conds: r.conds,
+            origin: format!("{file}:{}", r.line),
+            phase: Phase::Main,
+        })
+        .collect())
+}
+
+/// A rule as read from its file, its left side not yet compiled.
+struct Read<'t> {
+    name: &'t str,
+    doc: Vec<&'t str>,
+    lhs: PatternAst<Math>,
+    rhs: PatternAst<Math>,
+    conds: Vec<Cond>,
+    line: usize,
+}
+
+/// The variables of a pattern.
+fn pattern_vars(p: &PatternAst<Math>) -> Vec<Var> {
+    p.as_ref()
+        .iter()
+        .filter_map(|n| match n {
+            ENodeOrVar::Var(v) => Some(*v),
+            ENodeOrVar::ENode(_) => None,
+        })
+        .collect()
+}
+
+/// A rule's line split into its parts, nothing parsed yet.
+#[derive(Debug, Clone)]
+struct RuleLine<'t> {
+    name: &'t str,
+    doc: Vec<&'t str>,
+    lhs: &'t str,
+    rhs: &'t str,
+    conds: Option<&'t str>,
+    line: usize,
+}
+
+fn fail_at(file: &str, line: usize, m: String) -> Error {
+    Error::new(ErrorKind::Internal, format!("{file}:{line}: {m}"))
+}
+
+/// Splits one rule file into rules (with the comment lines above each).
+fn split_rules<'t>(file: &str, text: &'t str) -> Result<Vec<RuleLine<'t>>> {
     let mut out = Vec::new();
-    let mut doc: Vec<String> = Vec::new();
+    let mut doc: Vec<&str> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
-        let origin = || format!("{file}:{}", i + 1);
-        let fail = |m: String| Error::new(ErrorKind::Internal, format!("{}: {m}", origin()));
+        let fail = |m: &str| fail_at(file, i + 1, m.to_string());
         let line = raw.trim();
         if line.is_empty() {
             doc.clear();
             continue;
         }
         if let Some(c) = line.strip_prefix('#') {
-            doc.push(c.trim().to_string());
+            doc.push(c.trim());
             continue;
         }
         let (name, body) = line
             .split_once(':')
-            .ok_or_else(|| fail("expected `name: lhs => rhs [if cond, ...]`".into()))?;
-        let (lhs, rest) = body
-            .split_once("=>")
-            .ok_or_else(|| fail("expected `=>`".into()))?;
+            .ok_or_else(|| fail("expected `name: lhs => rhs [if cond, ...]`"))?;
+        let (lhs, rest) = body.split_once("=>").ok_or_else(|| fail("expected `=>`"))?;
         let (rhs, conds) = match rest.split_once(" if ") {
-            Some((r, c)) => (
-                r,
-                c.split(',')
-                    .map(parse_cond)
-                    .collect::<std::result::Result<Vec<_>, _>>()
-                    .map_err(fail)?,
-            ),
-            None => (rest, Vec::new()),
+            Some((r, c)) => (r, Some(c)),
+            None => (rest, None),
         };
-        let lhs = Pattern::new(parse_pattern(lhs).map_err(|e| fail(format!("left side: {e}")))?);
-        let rhs = parse_pattern(rhs).map_err(|e| fail(format!("right side: {e}")))?;
-        for side in [&lhs.ast, &rhs] {
-            if let Some(f) = unknown_function(side) {
-                return Err(fail(format!("`{f}` is not a primitive")));
-            }
-        }
-        let bound = lhs.vars();
-        let rhs_vars: Vec<Var> = rhs
-            .as_ref()
-            .iter()
-            .filter_map(|n| match n {
-                ENodeOrVar::Var(v) => Some(*v),
-                ENodeOrVar::ENode(_) => None,
-            })
-            .collect();
-        for v in rhs_vars.iter().chain(
-            conds
-                .iter()
-                .flat_map(|c| c.vars())
-                .collect::<Vec<_>>()
-                .iter(),
-        ) {
-            if !bound.contains(v) {
-                return Err(fail(format!("{v} is not bound by the left side")));
-            }
-        }
-        if doc.is_empty() {
-            return Err(fail(format!(
-                "rule `{}` has no comment stating its identity",
-                name.trim()
-            )));
-        }
-        out.push(RuleSpec {
-            name: name.trim().to_string(),
-            doc: doc.join(" "),
+        out.push(RuleLine {
+            name: name.trim(),
+            doc: std::mem::take(&mut doc),
             lhs,
             rhs,
             conds,
-            origin: origin(),
-            phase: Phase::Main,
+            line: i + 1,
         });
-        doc.clear();
     }
     Ok(out)
+}
+
+/// Parses and checks a rule's parts; errors cite `file:line`.
+fn read_rule<'t>(file: &str, r: &RuleLine<'t>) -> Result<Read<'t>> {
+    let fail = |m: String| fail_at(file, r.line, m);
+    let conds = match r.conds {
+        Some(c) => c
+            .split(',')
+            .map(parse_cond)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(fail)?,
+        None => Vec::new(),
+    };
+    let lhs = parse_pattern(r.lhs).map_err(|e| fail(format!("left side: {e}")))?;
+    let rhs = parse_pattern(r.rhs).map_err(|e| fail(format!("right side: {e}")))?;
+    for side in [&lhs, &rhs] {
+        if let Some(f) = unknown_function(side) {
+            return Err(fail(format!("`{f}` is not a primitive")));
+        }
+    }
+    let bound = pattern_vars(&lhs);
+    let rhs_vars = pattern_vars(&rhs);
+    for v in rhs_vars.iter().chain(
+        conds
+            .iter()
+            .flat_map(|c| c.vars())
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
+        if !bound.contains(v) {
+            return Err(fail(format!("{v} is not bound by the left side")));
+        }
+    }
+    Ok(Read {
+        name: r.name,
+        doc: r.doc.clone(),
+        lhs,
+        rhs,
+        conds,
+        line: r.line,
+    })
+}
+
+/// Reads and checks one rule file (every rule with a comment stating its identity);
+/// errors cite `file:line`.
+fn read_rules<'t>(file: &str, text: &'t str) -> Result<Vec<Read<'t>>> {
+    split_rules(file, text)?
+        .iter()
+        .map(|r| {
+            if r.doc.is_empty() {
+                return Err(fail_at(
+                    file,
+                    r.line,
+                    format!("rule `{}` has no comment stating its identity", r.name),
+                ));
+            }
+            read_rule(file, r)
+        })
+        .collect()
+}
+
+/// A rule of the table that build.rs splits the rule files into.
+struct TableRule {
+    name: &'static str,
+    lhs: &'static str,
+    rhs: &'static str,
+    conds: Option<&'static str>,
+    line: usize,
+    /// Comment lines stand above it.
+    documented: bool,
+    /// The operator after each `(` of each side.
+    needs: &'static [&'static str],
+    adds: &'static [&'static str],
+}
+
+include!(concat!(env!("OUT_DIR"), "/rule_table.rs"));
+
+/// The operation an operator names (`None` for a leaf or an unknown name), each
+/// name read once: rules use a few dozen between them.
+fn op_named<'t>(name: &'t str, known: &mut FxHashMap<&'t str, Option<Op>>) -> Option<Op> {
+    let z = Id::from(0usize);
+    known
+        .entry(name)
+        .or_insert_with(|| {
+            Math::from_op(name, vec![z])
+                .or_else(|_| Math::from_op(name, vec![z, z]))
+                .ok()
+                .filter(|n| !n.is_leaf())
+        })
+        .clone()
+}
+
+/// The operations named by operators, sorted and distinct.
+fn ops_named<'t>(names: &[&'t str], known: &mut FxHashMap<&'t str, Option<Op>>) -> Vec<Op> {
+    let mut out: Vec<Op> = names.iter().filter_map(|n| op_named(n, known)).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The operations of a pattern's text without parsing it (each `(op` of it), as
+/// [`operations`] finds them in the parsed pattern; an operation it cannot read is
+/// left out (the rule then needs less: it is kept, and fails when compiled). `known`
+/// remembers each operator's reading (rules use a few dozen between them).
+fn scan_operations<'t>(text: &'t str, known: &mut FxHashMap<&'t str, Option<Op>>) -> Vec<Op> {
+    let names: Vec<&str> = text
+        .split('(')
+        .skip(1)
+        .map(|rest| {
+            let rest = rest.trim_start();
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c == '(' || c == ')')
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .collect();
+    ops_named(&names, known)
 }
 
 /// A function of a pattern that the registry does not know (a misspelt name would
@@ -370,16 +499,119 @@ fn unknown_function(p: &PatternAst<Math>) -> Option<String> {
     })
 }
 
-/// The rewrites of the files of one phase, guarded, in file order (each rule parsed
-/// and compiled once; `load_all` is the checked listing of every file).
-pub fn compile_phase(phase: Phase) -> Result<Vec<Rewrite<Math, MathAnalysis>>> {
+/// The rules of the files of one phase, guarded, in file order: each rule's line
+/// is split once, and the rule parsed and compiled on first use ([`Rule::rewrite`]);
+/// `load_all` is the checked listing of every file.
+pub fn compile_phase(phase: Phase) -> Result<Vec<Rule>> {
     let mut out = Vec::new();
+    let mut known = FxHashMap::default();
     for (file, text, p) in RULE_FILES {
-        if *p == phase {
-            out.extend(into_rewrites(parse_rules(file, text)?)?);
+        if *p != phase {
+            continue;
+        }
+        // The table build.rs made of the file; the file itself if it is not there.
+        match RULE_TABLE.iter().find(|(f, _)| f == file) {
+            Some((_, rules)) => {
+                if let Some(r) = rules.iter().find(|r| !r.documented) {
+                    return Err(fail_at(
+                        file,
+                        r.line,
+                        format!("rule `{}` has no comment stating its identity", r.name),
+                    ));
+                }
+                out.extend(rules.iter().map(|r| Rule {
+                    needs: ops_named(r.needs, &mut known),
+                    adds: ops_named(r.adds, &mut known),
+                    source: Source::Text {
+                        file,
+                        line: RuleLine {
+                            name: r.name,
+                            doc: Vec::new(),
+                            lhs: r.lhs,
+                            rhs: r.rhs,
+                            conds: r.conds,
+                            line: r.line,
+                        },
+                    },
+                    compiled: OnceLock::new(),
+                }))
+            }
+            None => out.extend(split_rules(file, text)?.into_iter().map(|line| Rule {
+                needs: scan_operations(line.lhs, &mut known),
+                adds: scan_operations(line.rhs, &mut known),
+                source: Source::Text { file, line },
+                compiled: OnceLock::new(),
+            })),
         }
     }
     Ok(out)
+}
+
+/// Rules from specifications (e.g. extra rules given with a problem).
+pub fn compile(specs: Vec<RuleSpec>) -> Result<Vec<Rule>> {
+    Ok(specs
+        .into_iter()
+        .map(|s| Rule {
+            needs: operations(&s.lhs.ast),
+            adds: operations(&s.rhs),
+            source: Source::Spec(s),
+            compiled: OnceLock::new(),
+        })
+        .collect())
+}
+
+/// Where a rule comes from.
+enum Source {
+    /// A line of a rule file compiled into the binary.
+    Text {
+        file: &'static str,
+        line: RuleLine<'static>,
+    },
+    /// A rule read already.
+    Spec(RuleSpec),
+}
+
+/// A guarded rule with the operations it needs and adds (see [`super::reach`]); it
+/// is parsed and compiled on first use.
+pub struct Rule {
+    source: Source,
+    /// Operations of the left side.
+    pub needs: Vec<Op>,
+    /// Operations of the right side.
+    pub adds: Vec<Op>,
+    compiled: OnceLock<Result<Rewrite<Math, MathAnalysis>>>,
+}
+
+impl Rule {
+    fn build(&self) -> Result<Rewrite<Math, MathAnalysis>> {
+        let (name, lhs, rhs, origin) = match &self.source {
+            Source::Text { file, line } => {
+                let r = read_rule(file, line)?;
+                let g = Guarded {
+                    rhs: r.rhs,
+                    conds: r.conds,
+                };
+                (r.name, Pattern::new(r.lhs), g, format!("{file}:{}", r.line))
+            }
+            Source::Spec(s) => {
+                let g = Guarded {
+                    rhs: s.rhs.clone(),
+                    conds: s.conds.clone(),
+                };
+                (s.name.as_str(), s.lhs.clone(), g, s.origin.clone())
+            }
+        };
+        Rewrite::new(name, lhs, rhs)
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("{origin}: {e}")))
+    }
+
+    /// The rewrite (parsed and compiled once, on first use).
+    pub fn rewrite(&self) -> Result<&Rewrite<Math, MathAnalysis>> {
+        self.compiled
+            .get_or_init(|| self.build())
+            .as_ref()
+            .map_err(Clone::clone)
+    }
 }
 
 /// Every rule of every file.
@@ -544,6 +776,65 @@ mod tests {
     fn quick_reader_rejects_malformed() {
         for bad in ["", "(", "(* ?a", "()", "(* ?a ?b))", "?a ?b"] {
             assert!(parse_pattern(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// The operations read off a side's text without parsing it are exactly those
+    /// of the parsed side, for every side of every rule (the runner leaves out the
+    /// rules that need an operation it can never see: a wrong list would lose rules).
+    #[test]
+    fn scanned_operations_agree_with_parsed() {
+        for (file, text, _) in RULE_FILES {
+            for r in split_rules(file, text).expect("splits") {
+                let read = read_rule(file, &r).expect("reads");
+                let mut known = FxHashMap::default();
+                let mut scan = |side| scan_operations(side, &mut known);
+                assert_eq!(scan(r.lhs), operations(&read.lhs), "{file}: {}", r.lhs);
+                assert_eq!(scan(r.rhs), operations(&read.rhs), "{file}: {}", r.rhs);
+            }
+        }
+    }
+
+    /// Every rule of every phase compiles (they are compiled on first use).
+    #[test]
+    fn every_rule_compiles() {
+        for phase in [Phase::Main, Phase::Flops, Phase::Polish] {
+            for r in compile_phase(phase).expect("splits") {
+                r.rewrite().expect("compiles");
+            }
+        }
+    }
+
+    /// The table build.rs splits the rule files into is what reading them at run
+    /// time gives: every rule, its parts, its line, its comment and its operations.
+    #[test]
+    fn build_table_agrees_with_files() {
+        for (file, text, _) in RULE_FILES {
+            let (_, table) = RULE_TABLE
+                .iter()
+                .find(|(f, _)| f == file)
+                .expect("the table has the file");
+            let lines = split_rules(file, text).expect("splits");
+            assert_eq!(table.len(), lines.len(), "{file}");
+            for (t, r) in table.iter().zip(&lines) {
+                let at = format!("{file}:{}", r.line);
+                assert_eq!(
+                    (t.name, t.lhs, t.rhs, t.conds, t.line, t.documented),
+                    (r.name, r.lhs, r.rhs, r.conds, r.line, !r.doc.is_empty()),
+                    "{at}"
+                );
+                let mut known = FxHashMap::default();
+                assert_eq!(
+                    ops_named(t.needs, &mut known),
+                    scan_operations(r.lhs, &mut known),
+                    "{at}"
+                );
+                assert_eq!(
+                    ops_named(t.adds, &mut known),
+                    scan_operations(r.rhs, &mut known),
+                    "{at}"
+                );
+            }
         }
     }
 }
