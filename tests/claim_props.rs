@@ -116,13 +116,13 @@ fn differ(g: &Gradient, a: &Tree, b: &Tree, seed: u64) -> Option<bool> {
         let mut p = random_point(&g.model, &mut rng, (2, 4));
         let mut scale: f64 = 1e-300;
         for def in &d.defs {
-            let (gr, root) = matgrad::derive::typed_tree(shapes.clone(), &def.tree).ok()?;
+            let (gr, root) = matgrad::derive::typed_tree(&shapes, &def.tree).ok()?;
             let vals = matgrad::numeric::evaluate(&gr.expr, &p).ok()?;
             scale = scale.max(big(&vals));
             p.values.insert(def.name, vals[usize::from(root)].clone());
         }
         let mut val = |t: &Tree| -> Option<matgrad::ops::Value> {
-            let (gr, root) = matgrad::derive::typed_tree(shapes.clone(), t).ok()?;
+            let (gr, root) = matgrad::derive::typed_tree(&shapes, t).ok()?;
             let vals = matgrad::numeric::evaluate(&gr.expr, &p).ok()?;
             scale = scale.max(big(&vals));
             Some(vals[usize::from(root)].clone())
@@ -155,7 +155,7 @@ fn round_trips(g: &Gradient, text: &str, t: &Tree, seed: u64) -> bool {
         return false;
     };
     for def in &d.defs {
-        let Ok((gr, root)) = matgrad::derive::typed_tree(shapes.clone(), &def.tree) else {
+        let Ok((gr, root)) = matgrad::derive::typed_tree(&shapes, &def.tree) else {
             return false;
         };
         let Ok(v) = matgrad::numeric::evaluate(&gr.expr, &p) else {
@@ -163,7 +163,7 @@ fn round_trips(g: &Gradient, text: &str, t: &Tree, seed: u64) -> bool {
         };
         p.values.insert(def.name, v[usize::from(root)].clone());
     }
-    let Ok((gr, root)) = matgrad::derive::typed_tree(shapes, t) else {
+    let Ok((gr, root)) = matgrad::derive::typed_tree(&shapes, t) else {
         return false;
     };
     let Ok(v) = matgrad::numeric::evaluate(&gr.expr, &p) else {

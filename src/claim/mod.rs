@@ -356,7 +356,7 @@ pub fn value_json(v: &crate::ops::Value, shape: &Shape) -> Json {
 
 /// The notation's reading of a claim's or gradient's tree.
 pub(crate) fn show(shapes: &HashMap<Symbol, Shape>, t: &Tree, n: Notation) -> String {
-    match crate::derive::typed_tree(shapes.clone(), t) {
+    match crate::derive::typed_tree(shapes, t) {
         Ok((g, root)) => {
             let none = |_: egg::Id| None;
             let scalar = |id: egg::Id| g.shape(id).is_scalar();

@@ -95,7 +95,7 @@ fn amax(v: &Value) -> f64 {
 
 /// The value of a tree over symbols of known shapes, and the largest intermediate.
 pub fn eval_tree(shapes: &HashMap<Symbol, Shape>, t: &Tree, p: &Point) -> Result<(Value, f64)> {
-    let (g, root) = typed_tree(shapes.clone(), t)?;
+    let (g, root) = typed_tree(shapes, t)?;
     let vals = evaluate(&g.expr, p)?;
     let big = vals.iter().map(amax).fold(0.0, f64::max);
     Ok((vals[usize::from(root)].clone(), big))

@@ -229,7 +229,7 @@ pub(super) fn name_common(
         let mut vars: HashMap<Symbol, Shape> =
             facts.iter().map(|(s, f)| (*s, f.shape.clone())).collect();
         vars.extend(d.defs.iter().map(|x| (x.name, x.shape.clone())));
-        let Ok(shape) = typed_tree(vars, &best_tree).map(|(g, r)| g.shape(r)) else {
+        let Ok(shape) = typed_tree(&vars, &best_tree).map(|(g, r)| g.shape(r)) else {
             break;
         };
         let name = fresh_name(&shape, taken);

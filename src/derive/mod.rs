@@ -379,8 +379,18 @@ fn is_zero(t: &Tree) -> bool {
 }
 
 /// A tree as a shaped graph over symbols of known shapes (for shapes, printing, evaluation).
-pub fn typed_tree(vars: HashMap<Symbol, Shape>, t: &Tree) -> Result<(Graph, Id)> {
-    let mut g = crate::ops::graph(vars);
+pub fn typed_tree(vars: &HashMap<Symbol, Shape>, t: &Tree) -> Result<(Graph, Id)> {
+    // Only the symbols the tree uses: a graph per helper of a long chain must not
+    // copy the shapes of every other helper.
+    let mut used: HashMap<Symbol, Shape> = HashMap::new();
+    t.visit(&mut |x| {
+        if let Math::Var(s) = &x.op
+            && let Some(sh) = vars.get(s)
+        {
+            used.entry(*s).or_insert_with(|| sh.clone());
+        }
+    });
+    let mut g = crate::ops::graph(used);
     let e = t.to_expr();
     let mut map: Vec<Id> = Vec::with_capacity(e.as_ref().len());
     for n in e.as_ref() {
@@ -421,7 +431,7 @@ impl Derivation {
                 }
             }
         });
-        typed_tree(vars, t)
+        typed_tree(&vars, t)
     }
 
     /// A tree in a notation.

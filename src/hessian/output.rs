@@ -20,7 +20,7 @@ impl Hessian {
         let Some(t) = &self.tree else {
             return "0".into();
         };
-        match typed_tree(self.symbols.clone(), t) {
+        match typed_tree(&self.symbols, t) {
             Ok((g, root)) => {
                 let none = |_: Id| None;
                 let scalar = |id: Id| g.shape(id).is_scalar();
@@ -113,7 +113,7 @@ impl<'a> Compiled<'a> {
                 note(d, &mut needed);
             }
         }
-        let typed = |t: &Tree| typed_tree(block.symbols.clone(), t);
+        let typed = |t: &Tree| typed_tree(&block.symbols, t);
         let defs = defs
             .iter()
             .filter(|(s, _)| needed.contains(s))
@@ -237,7 +237,7 @@ impl Hessians {
         self.defs
             .iter()
             .map(|(s, t)| {
-                let body = match typed_tree(symbols.clone(), t) {
+                let body = match typed_tree(&symbols, t) {
                     Ok((g, root)) => {
                         let none = |_: Id| None;
                         let scalar = |id: Id| g.shape(id).is_scalar();

@@ -103,16 +103,11 @@ impl<'a> Typed<'a> {
         let defs = hs
             .defs
             .iter()
-            .map(|(s, t)| typed_tree(symbols.clone(), t).map(|(g, r)| (*s, g, r)))
+            .map(|(s, t)| typed_tree(&symbols, t).map(|(g, r)| (*s, g, r)))
             .collect::<Result<_>>()?;
         let forms = hs.blocks[..n]
             .iter()
-            .map(|b| {
-                b.tree
-                    .as_ref()
-                    .map(|t| typed_tree(symbols.clone(), t))
-                    .transpose()
-            })
+            .map(|b| b.tree.as_ref().map(|t| typed_tree(&symbols, t)).transpose())
             .collect::<Result<_>>()?;
         Ok(Typed { hs, defs, forms })
     }

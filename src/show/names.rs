@@ -142,7 +142,7 @@ pub fn show(
     n: Notation,
 ) -> String {
     let tree = Tree::from_root(e);
-    let Ok((g, root)) = crate::derive::typed_tree(shapes.clone(), &tree) else {
+    let Ok((g, root)) = crate::derive::typed_tree(shapes, &tree) else {
         return "<ill-shaped>".into();
     };
     let name = |id: Id| match g.node(id) {

@@ -489,7 +489,7 @@ impl Steps {
 
 /// Evaluates an expression over symbols whose values `env` holds.
 pub fn eval_expr(e: &RecExpr<Math>, shapes: &HashMap<Symbol, Shape>, env: &Point) -> Result<Value> {
-    let (g, root) = crate::derive::typed_tree(shapes.clone(), &Tree::from_root(e))?;
+    let (g, root) = crate::derive::typed_tree(shapes, &Tree::from_root(e))?;
     Ok(crate::numeric::evaluate(&g.expr, env)?[usize::from(root)].clone())
 }
 

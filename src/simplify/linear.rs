@@ -24,6 +24,25 @@ const MAX_TERMS: usize = 24;
 /// a person would look for.
 const MAX_TREE: usize = 4_000;
 
+/// The deepest expression the pass expands: its terms carry whole subtrees, so its
+/// time grows with the square of the depth, and a chain 50 operations deep (nested
+/// functions, a tangent along them) has its cancellations within a few levels.
+const MAX_DEPTH: usize = 48;
+
+/// How deep the tree of `expr` is.
+fn tree_depth(expr: &RecExpr<Math>) -> usize {
+    let mut depth = vec![0usize; expr.as_ref().len()];
+    for (i, n) in expr.as_ref().iter().enumerate() {
+        depth[i] = 1 + n
+            .children()
+            .iter()
+            .map(|c| depth[usize::from(*c)])
+            .max()
+            .unwrap_or(0);
+    }
+    depth.last().copied().unwrap_or(0)
+}
+
 /// The size of the tree that `expr` writes out (saturating).
 fn tree_size(expr: &RecExpr<Math>) -> usize {
     let mut size = vec![0usize; expr.as_ref().len()];
@@ -178,7 +197,7 @@ fn expand_with(
     symmetric: &HashSet<Symbol>,
     factor: bool,
 ) -> Option<RecExpr<Math>> {
-    if tree_size(expr) > MAX_TREE {
+    if tree_size(expr) > MAX_TREE || tree_depth(expr) > MAX_DEPTH {
         return None;
     }
     let mut g = crate::ops::graph(shapes.clone());
