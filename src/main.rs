@@ -9,17 +9,12 @@ mod cli;
 mod run;
 
 fn main() -> ExitCode {
-    // The passes are recursive; a large stack keeps deep (but allowed) inputs safe.
-    let worker = std::thread::Builder::new()
-        .stack_size(512 << 20)
-        .spawn(real_main);
-    match worker.map(|h| h.join()) {
-        Ok(Ok(code)) => code,
-        _ => {
-            eprintln!("error: internal error (please report it)");
-            ExitCode::from(1)
-        }
-    }
+    // A panic is a bug: its message, then exit 1. The recursive passes grow their own
+    // stack where inputs are deep (`matgrad::stack`), so no large thread is needed.
+    std::panic::catch_unwind(real_main).unwrap_or_else(|_| {
+        eprintln!("error: internal error (please report it)");
+        ExitCode::from(1)
+    })
 }
 
 fn real_main() -> ExitCode {

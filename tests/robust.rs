@@ -286,6 +286,36 @@ fn inputs_at_the_bounds() {
     }
 }
 
+/// The views of the work end in time on large inputs too: a sum of 5,000 terms that
+/// all read one node (steps, graphs, a trace), a chain of 600 nested functions
+/// (`--explain`, `--hessian`).
+#[test]
+fn views_of_large_inputs_end_in_time() {
+    let sum = vec!["x'*x"; 5_000].join(" + ");
+    let chain = format!("x : n; sum({}x{})", "tanh(".repeat(600), ")".repeat(600));
+    let point = temp("views.json", r#"{"x": [1, 2]}"#);
+    let cases: &[(&str, &[&str])] = &[
+        (&sum, &["--steps"]),
+        (&sum, &["--graph", "text"]),
+        (&sum, &["--graph", "svg"]),
+        (&sum, &["--trace", "reverse", "--seed", "x", "--at", &point]),
+        (&chain, &["--explain"]),
+        (&chain, &["--hessian"]),
+        (&chain, &["--steps"]),
+    ];
+    for (input, opts) in cases {
+        let mut args = vec!["-", "--wrt", "x"];
+        args.extend_from_slice(opts);
+        let (out, took) = run_timed(&args, Some(input));
+        assert!(
+            out.starts_with("exit 0"),
+            "{opts:?}: {}",
+            &out[..out.len().min(300)]
+        );
+        assert!(took < Duration::from_secs(2), "{opts:?}: {took:?}");
+    }
+}
+
 /// Library callers get long sums on an ordinary thread stack (the passes grow their
 /// stack where they recurse).
 #[test]

@@ -245,6 +245,33 @@ fn runner(eg: MathEGraph, a: Id, b: Id, limits: (usize, usize, u64)) -> Runner<M
         })
 }
 
+/// The largest raw adjoint or printed form (written out as a tree) whose chain of
+/// rewrites `--explain` shows.
+const MAX_EXPLAINED: usize = 600;
+
+/// The size of the tree `e` writes out (saturating).
+fn written_size(e: &RecExpr<Math>) -> usize {
+    let mut size = vec![0usize; e.as_ref().len()];
+    for (i, n) in e.as_ref().iter().enumerate() {
+        size[i] = n
+            .children()
+            .iter()
+            .fold(1usize, |s, c| s.saturating_add(size[usize::from(*c)]));
+    }
+    size.last().copied().unwrap_or(0)
+}
+
+/// The first line of a chain: the raw adjoint.
+fn first_line(raw: &RecExpr<Math>) -> Line {
+    Line {
+        expr: raw.clone(),
+        rule: String::new(),
+        why: String::new(),
+        reordered: Vec::new(),
+        times: 1,
+    }
+}
+
 fn chain(
     raw: &RecExpr<Math>,
     target: &RecExpr<Math>,
@@ -254,6 +281,11 @@ fn chain(
     polish: &[egg::Rewrite<Math, MathAnalysis>],
     docs: &HashMap<String, String>,
 ) -> (Vec<Line>, bool) {
+    if written_size(raw).max(written_size(target)) > MAX_EXPLAINED {
+        // egg's explanation writes the whole term at every step: beyond this size it
+        // grows faster than the square of the depth. The chain is not shown.
+        return (vec![first_line(raw)], false);
+    }
     let analysis = MathAnalysis {
         facts: facts.clone(),
         refused: Vec::new(),
@@ -294,14 +326,7 @@ fn chain(
         }
     }
     if eg.find(a) != eg.find(b) {
-        let first = Line {
-            expr: raw.clone(),
-            rule: String::new(),
-            why: String::new(),
-            reordered: Vec::new(),
-            times: 1,
-        };
-        return (vec![first], false);
+        return (vec![first_line(raw)], false);
     }
     let mut ex = eg.explain_equivalence(raw, target);
     let flat: Vec<FlatTerm<Math>> = ex.make_flat_explanation().clone();
@@ -442,7 +467,7 @@ impl Explanation {
             let last = if c.joined {
                 "helper terms named (not a rule: src/derive/helpers.rs); this is what matgrad prints"
             } else {
-                "the rules did not join the raw adjoint and the printed form within their limits; the two agree at random points (`--check`)"
+                "the rules did not join the raw adjoint and the printed form within their limits (or the forms are too large for a step-by-step chain); the two agree at random points (`--check`)"
             };
             rows.push((c.printed[k].clone(), last.to_string()));
             for (i, (e, why)) in rows.iter().enumerate() {

@@ -42,6 +42,9 @@ pub struct DagNode {
     pub active: bool,
 }
 
+/// The names of the symbols of formulas in one naming and notation, shared.
+type Names = std::rc::Rc<HashMap<Symbol, String>>;
+
 /// The computational graph of a problem's objective.
 #[derive(Debug, Clone)]
 pub struct Dag {
@@ -57,6 +60,11 @@ pub struct Dag {
     by_id: HashMap<Id, usize>,
     /// Model nodes with no input below them (written into formulas).
     constant: Vec<bool>,
+    /// The shapes of the symbols of formulas, computed once (see [`Dag::shapes`]).
+    shapes_once: std::cell::OnceCell<std::rc::Rc<HashMap<Symbol, Shape>>>,
+    /// The names of the symbols of formulas by naming and notation, computed once
+    /// each (see [`Dag::symbol_names`]): a graph of 5,000 nodes labels every node.
+    names_once: std::cell::RefCell<Vec<((names::Naming, Notation), Names)>>,
 }
 
 /// The symbol that stands for DAG node `i` inside formulas (inputs keep their names).
@@ -147,6 +155,8 @@ impl Dag {
             f: model.objective_name.clone().unwrap_or_else(|| "f".into()),
             by_id: HashMap::new(),
             constant,
+            shapes_once: std::cell::OnceCell::new(),
+            names_once: std::cell::RefCell::new(Vec::new()),
         };
         for (j, &i) in inputs.iter().chain(&ops).enumerate() {
             let id = Id::from(i);
@@ -248,7 +258,13 @@ impl Dag {
     }
 
     /// Shapes of the symbols of formulas: inputs and every node's key.
-    pub fn shapes(&self, model: &Model) -> HashMap<Symbol, Shape> {
+    pub fn shapes(&self, model: &Model) -> std::rc::Rc<HashMap<Symbol, Shape>> {
+        self.shapes_once
+            .get_or_init(|| std::rc::Rc::new(self.compute_shapes(model)))
+            .clone()
+    }
+
+    fn compute_shapes(&self, model: &Model) -> HashMap<Symbol, Shape> {
         let mut m = model.graph.vars.clone();
         for (i, n) in self.nodes.iter().enumerate() {
             m.insert(key(self, i), n.shape.clone());

@@ -120,7 +120,25 @@ impl Dag {
     }
 
     /// Every symbol of formulas and its name in a notation.
-    pub fn symbol_names(&self, naming: Naming, n: Notation) -> HashMap<Symbol, String> {
+    pub fn symbol_names(
+        &self,
+        naming: Naming,
+        n: Notation,
+    ) -> std::rc::Rc<HashMap<Symbol, String>> {
+        if let Some((_, m)) = self
+            .names_once
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == (naming, n))
+        {
+            return m.clone();
+        }
+        let m = std::rc::Rc::new(self.compute_symbol_names(naming, n));
+        self.names_once.borrow_mut().push(((naming, n), m.clone()));
+        m
+    }
+
+    fn compute_symbol_names(&self, naming: Naming, n: Notation) -> HashMap<Symbol, String> {
         let mut m = HashMap::new();
         for i in 0..self.nodes.len() {
             m.insert(key(self, i), self.name(i, naming, n));

@@ -104,6 +104,9 @@ fn small(t: &Tree) -> bool {
     }
 }
 
+/// The largest graph whose backward steps are each simplified.
+const MAX_SIMPLIFIED_STEPS: usize = 300;
+
 /// Simplifies one expression with the rules of `rules/`, bounded.
 pub fn simplify_one(e: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Result<RecExpr<Math>> {
     let (mut out, _) = simplify::simplify(
@@ -121,8 +124,23 @@ pub fn simplify_one(e: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Result
 /// for each active use, in the order of the arguments.
 pub fn local_vjp(model: &Model, dag: &Dag, i: usize) -> Result<Vec<(usize, RecExpr<Math>)>> {
     let shapes = dag.shapes(model);
-    let mut g = ops::graph(shapes);
     let f = dag.formula(model, i);
+    // Only the symbols this node's formula and adjoint use (not every node's).
+    let mut vars: HashMap<Symbol, Shape> = HashMap::new();
+    for s in f
+        .as_ref()
+        .iter()
+        .filter_map(|n| match n {
+            Math::Var(s) => Some(*s),
+            _ => None,
+        })
+        .chain([adj_key(i)])
+    {
+        if let Some(sh) = shapes.get(&s) {
+            vars.insert(s, sh.clone());
+        }
+    }
+    let mut g = ops::graph(vars);
     let mut ids: Vec<Id> = Vec::new();
     for n in f.as_ref() {
         let n = n.clone().map_children(|c| ids[usize::from(c)]);
@@ -209,9 +227,9 @@ fn to_expr(g: &Graph, id: Id, root: Id, name: Symbol) -> RecExpr<Math> {
 /// nodes from their formulas, adjoints their shape.
 pub fn symbol_facts(model: &Model, dag: &Dag) -> HashMap<Symbol, Facts> {
     let mut facts = crate::derive::input_facts(model);
-    for (s, shape) in dag.shapes(model) {
-        facts.entry(s).or_insert(Facts {
-            shape,
+    for (s, shape) in dag.shapes(model).iter() {
+        facts.entry(*s).or_insert(Facts {
+            shape: shape.clone(),
             props: Props::default(),
         });
     }
@@ -320,7 +338,13 @@ impl Steps {
             }
             for (a, e) in local_vjp(model, dag, i)? {
                 let t = Tree::from_root(&e).substitute(&inline);
-                let s = simplify_one(&t.to_expr(), &facts)?;
+                // Each step is simplified on its own (about a millisecond); a graph of
+                // thousands of nodes shows its local products as reverse mode made them.
+                let s = if n <= MAX_SIMPLIFIED_STEPS {
+                    simplify_one(&t.to_expr(), &facts)?
+                } else {
+                    t.to_expr()
+                };
                 contributions[a].push((i, s));
             }
         }
@@ -329,7 +353,7 @@ impl Steps {
             forward,
             backward,
             gradient,
-            shapes: dag.shapes(model),
+            shapes: (*dag.shapes(model)).clone(),
         })
     }
 

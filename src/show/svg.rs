@@ -34,6 +34,9 @@ pub struct Layout {
     pub size: (f64, f64),
 }
 
+/// The most dummy boxes the layout adds for edges that skip layers.
+const MAX_DUMMIES: usize = 20_000;
+
 impl Dag {
     /// The layered layout, with box widths from the unicode labels.
     pub fn layout(&self, model: &Model) -> Layout {
@@ -57,12 +60,22 @@ impl Dag {
             })
             .collect();
         let mut lay: Vec<usize> = layer.clone();
-        // Edges as chains of boxes, dummies where a layer is skipped.
+        // Edges as chains of boxes, dummies where a layer is skipped; a graph whose
+        // long edges would need more than MAX_DUMMIES of them (a sum of thousands of
+        // terms that all read one node) draws its edges straight instead.
+        let dummies: usize = self
+            .nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(p, node)| node.args.iter().map(move |&a| (a, p)))
+            .map(|(a, p)| layer[p].saturating_sub(layer[a] + 1))
+            .sum();
+        let bend = dummies <= MAX_DUMMIES;
         let mut edges = Vec::new();
         for (p, node) in self.nodes.iter().enumerate() {
             for &a in &node.args {
                 let mut chain = vec![a];
-                for l in layer[a] + 1..layer[p] {
+                for l in (layer[a] + 1..layer[p]).filter(|_| bend) {
                     lay.push(l);
                     w.push(0.0);
                     chain.push(lay.len() - 1);

@@ -445,11 +445,15 @@ fn reverse(model: &Model, dag: &Dag, p: &Point) -> Result<Table> {
 
 fn columns(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    // A formula wider than MAX_ALIGNED (the sum of a thousand contributions) runs
+    // over its column instead of padding every other row to its width.
+    const MAX_ALIGNED: usize = 48;
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
             rows.iter()
                 .filter_map(|r| r.get(c))
                 .map(|s| super::graph::width(s))
+                .filter(|w| c % 3 != 1 || *w <= MAX_ALIGNED)
                 .max()
                 .unwrap_or(0)
         })
@@ -458,7 +462,7 @@ fn columns(rows: &[Vec<String>]) -> String {
     for r in rows {
         let mut line = String::from(" ");
         for (c, s) in r.iter().enumerate() {
-            let pad = " ".repeat(widths[c] - super::graph::width(s));
+            let pad = " ".repeat(widths[c].saturating_sub(super::graph::width(s)));
             let sep = match c % 3 {
                 0 => " = ",
                 1 => " = ",
