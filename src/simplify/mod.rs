@@ -6,7 +6,6 @@ pub mod clock;
 pub mod cost;
 pub mod cse;
 pub mod extract;
-pub mod factor;
 pub mod facts;
 pub mod linear;
 pub mod mono;
@@ -480,9 +479,6 @@ pub fn simplify_with(
     for e in &extracted {
         if let Some(x) = linear::expand(e, &shapes, &symmetric) {
             known.push((e.clone(), x, "linear pass"));
-        }
-        if let Some(x) = linear::factored(e, &shapes, &symmetric) {
-            known.push((e.clone(), x, "common factors"));
         }
         for (a, b) in ratfun::equalities(e, &shapes, equalities) {
             known.push((a, b, "rational pass"));
