@@ -249,18 +249,6 @@ fn runner(eg: MathEGraph, a: Id, b: Id, limits: (usize, usize, u64)) -> Runner<M
 /// rewrites `--explain` shows.
 const MAX_EXPLAINED: usize = 600;
 
-/// The size of the tree `e` writes out (saturating).
-fn written_size(e: &RecExpr<Math>) -> usize {
-    let mut size = vec![0usize; e.as_ref().len()];
-    for (i, n) in e.as_ref().iter().enumerate() {
-        size[i] = n
-            .children()
-            .iter()
-            .fold(1usize, |s, c| s.saturating_add(size[usize::from(*c)]));
-    }
-    size.last().copied().unwrap_or(0)
-}
-
 /// The first line of a chain: the raw adjoint.
 fn first_line(raw: &RecExpr<Math>) -> Line {
     Line {
@@ -281,7 +269,9 @@ fn chain(
     polish: &[egg::Rewrite<Math, MathAnalysis>],
     docs: &HashMap<String, String>,
 ) -> (Vec<Line>, bool) {
-    if written_size(raw).max(written_size(target)) > MAX_EXPLAINED {
+    if crate::simplify::linear::tree_size(raw).max(crate::simplify::linear::tree_size(target))
+        > MAX_EXPLAINED
+    {
         // egg's explanation writes the whole term at every step: beyond this size it
         // grows faster than the square of the depth. The chain is not shown.
         return (vec![first_line(raw)], false);

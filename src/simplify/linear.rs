@@ -44,7 +44,7 @@ fn tree_depth(expr: &RecExpr<Math>) -> usize {
 }
 
 /// The size of the tree that `expr` writes out (saturating).
-fn tree_size(expr: &RecExpr<Math>) -> usize {
+pub fn tree_size(expr: &RecExpr<Math>) -> usize {
     let mut size = vec![0usize; expr.as_ref().len()];
     for (i, n) in expr.as_ref().iter().enumerate() {
         size[i] = n
