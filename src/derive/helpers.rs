@@ -390,7 +390,8 @@ impl Shared {
     }
 }
 
-/// Puts back inline the helpers (not the user's names) used at most once, and drops unused ones.
+/// Puts back inline the helpers (not the user's names) used at most once or that
+/// only rename another name or the identity (`K2 = U`, `G = I`), and drops unused ones.
 pub(super) fn inline_single_use(d: &mut Derivation) {
     loop {
         // Every symbol's uses, counted in one walk over the trees.
@@ -411,18 +412,74 @@ pub(super) fn inline_single_use(d: &mut Derivation) {
         let pick = d
             .defs
             .iter()
-            .position(|x| !x.user && uses(x.name) <= 1)
+            .position(|x| !x.user && (uses(x.name) <= 1 || renames(&x.tree)))
             .or_else(|| d.defs.iter().position(|x| x.user && uses(x.name) == 0));
         let Some(i) = pick else { return };
         let def = d.defs.remove(i);
         let map = HashMap::from([(def.name, def.tree.clone())]);
+        let eye = matches!(def.tree.op, Math::Eye(_));
+        let mut shapes: HashMap<Symbol, bool> = d
+            .facts
+            .iter()
+            .map(|(s, f)| (*s, f.shape.is_scalar()))
+            .collect();
+        shapes.extend(d.defs.iter().map(|x| (x.name, x.shape.is_scalar())));
+        let put = |t: &Tree| {
+            let t = t.substitute(&map);
+            if eye {
+                without_identity_factors(&t, &shapes).0
+            } else {
+                t
+            }
+        };
         for t in d.exprs.iter_mut().flatten() {
-            *t = t.substitute(&map);
+            *t = put(t);
         }
         for x in d.defs.iter_mut() {
-            x.tree = x.tree.substitute(&map);
+            x.tree = put(&x.tree);
         }
     }
+}
+
+/// A definition that is only another name or the identity matrix.
+fn renames(t: &Tree) -> bool {
+    matches!(t.op, Math::Var(_) | Math::Eye(_))
+}
+
+/// `t` with the identity factors of its matrix products dropped (`AIB` → `AB`, but
+/// not `aI` for a scalar `a`), and whether `t` is a scalar (`None`: not known).
+/// `scalar` says which names are scalars.
+fn without_identity_factors(t: &Tree, scalar: &HashMap<Symbol, bool>) -> (Tree, Option<bool>) {
+    crate::stack::deep(|| {
+        let (kids, kinds): (Vec<Tree>, Vec<Option<bool>>) = t
+            .kids
+            .iter()
+            .map(|k| without_identity_factors(k, scalar))
+            .unzip();
+        let all = |k: &[Option<bool>]| k.iter().try_fold(true, |a, b| Some(a && (*b)?));
+        let kind = match &t.op {
+            Math::Var(s) => scalar.get(s).copied(),
+            Math::Num(_) => Some(true),
+            Math::Trace(_) | Math::Det(_) | Math::LogDet(_) | Math::Norm2(_) | Math::Norm(_) => {
+                Some(true)
+            }
+            Math::Sum(_) | Math::LogSumExp(_) => Some(true),
+            Math::Eye(_) | Math::DiagM(_) => Some(false),
+            Math::Add(_) | Math::Hadamard(_) | Math::Mul(_) | Math::Neg(_) => all(&kinds),
+            Math::Transpose(_) | Math::Inv(_) | Math::Fun(..) => all(&kinds),
+            _ => None,
+        };
+        let matrix = |k: Option<bool>| k == Some(false);
+        match (&t.op, kids.as_slice(), kinds.as_slice()) {
+            (Math::Mul(_), [a, b], [_, kb]) if matches!(a.op, Math::Eye(_)) && matrix(*kb) => {
+                (b.clone(), *kb)
+            }
+            (Math::Mul(_), [a, b], [ka, _]) if matches!(b.op, Math::Eye(_)) && matrix(*ka) => {
+                (a.clone(), *ka)
+            }
+            _ => (Tree::node(t.op.clone(), kids), kind),
+        }
+    })
 }
 
 /// The gradients, written out as trees over the named forward values, may be this

@@ -169,8 +169,30 @@ pub fn derive_from(
     ))
 }
 
-/// One derivation, without validation.
+/// One derivation, without validation. A shared adjoint cut out as a helper
+/// ([`cut_adjoints`]) is simplified apart from its users, which see only its name:
+/// when its form comes out identically zero (or, by the e-graph's choice among equal
+/// zeros, written with its own or a later name) it is not cut on the next attempt,
+/// so its zero is simplified where it is used.
 fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> Result<Derivation> {
+    let mut keep_whole: HashSet<Id> = HashSet::new();
+    loop {
+        match derive_cut(model, adj, wrt, opts, &keep_whole)? {
+            Ok(d) => return Ok(d),
+            Err(dead) => keep_whole.extend(dead),
+        }
+    }
+}
+
+/// [`derive_once`] with the shared adjoints in `keep_whole` not cut out; `Err` gives
+/// the cut adjoints whose forms came out zero.
+fn derive_cut(
+    model: &Model,
+    adj: &Adjoints,
+    wrt: &[&str],
+    opts: &Options,
+    keep_whole: &HashSet<Id>,
+) -> Result<std::result::Result<Derivation, Vec<Id>>> {
     let g = &adj.graph;
     let helpers = choose_helpers(model, adj);
     let mut taken: HashSet<String> = model.inputs.iter().map(|i| i.name.clone()).collect();
@@ -211,10 +233,17 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
     let opposites = twin_pairs(&twins);
     twins.extend(activation_definitions(&defs));
     twins.extend(difference_definitions(&defs));
-    let cuts = cut_adjoints(adj, &mut leaves, &mut defs, &mut facts, &mut taken);
+    let cuts = cut_adjoints(
+        adj,
+        keep_whole,
+        &mut leaves,
+        &mut defs,
+        &mut facts,
+        &mut taken,
+    );
     let roots: Vec<Id> = adj.grads.iter().filter_map(|(_, r)| *r).collect();
     let mut exprs = to_exprs(g, &roots, &leaves, false);
-    exprs.extend(cuts.iter().map(|(_, e)| e.clone()));
+    exprs.extend(cuts.iter().map(|(_, _, e)| e.clone()));
     let (simplified, stats) = if opts.raw {
         (exprs, Stats::default())
     } else {
@@ -228,8 +257,16 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
         )?
     };
     let (results, cut_forms) = simplified.split_at(roots.len());
-    for ((i, _), e) in cuts.iter().zip(cut_forms) {
-        defs[*i].tree = Tree::from_root(e);
+    let mut dead = Vec::new();
+    for ((i, id, _), e) in cuts.iter().zip(cut_forms) {
+        let t = Tree::from_root(e);
+        if is_zero(&t) || uses_any(&t, &defs[*i..]) {
+            dead.push(*id);
+        }
+        defs[*i].tree = t;
+    }
+    if !dead.is_empty() {
+        return Ok(Err(dead));
     }
     let mut trees = results.iter().map(Tree::from_root);
     let exprs: Vec<Option<Tree>> = adj
@@ -251,9 +288,17 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
         one_sign(&mut d, &opposites);
         name_common(&mut d, &mut taken, &facts);
     }
-    inline_single_use(&mut d);
     d.facts = facts;
-    Ok(d)
+    inline_single_use(&mut d);
+    Ok(Ok(d))
+}
+
+/// Whether `t` uses the name of any of `defs`.
+fn uses_any(t: &Tree, defs: &[Definition]) -> bool {
+    let names: HashSet<Symbol> = defs.iter().map(|d| d.name).collect();
+    let mut found = false;
+    t.visit(&mut |x| found |= matches!(&x.op, Math::Var(s) if names.contains(s)));
+    found
 }
 
 /// The shared adjoints of a deep problem ([`shared_adjoints`]) as helper terms: each
@@ -262,13 +307,15 @@ fn derive_once(model: &Model, adj: &Adjoints, wrt: &[&str], opts: &Options) -> R
 /// to be simplified with the results.
 fn cut_adjoints(
     adj: &Adjoints,
+    keep_whole: &HashSet<Id>,
     leaves: &mut HashMap<Id, Symbol>,
     defs: &mut Vec<Definition>,
     facts: &mut HashMap<Symbol, Facts>,
     taken: &mut HashSet<String>,
-) -> Vec<(usize, RecExpr<Math>)> {
+) -> Vec<(usize, Id, RecExpr<Math>)> {
     let g = &adj.graph;
-    let cuts = shared_adjoints(adj, leaves);
+    let mut cuts = shared_adjoints(adj, leaves);
+    cuts.retain(|c| !keep_whole.contains(c));
     for &c in &cuts {
         let name = fresh_name(&g.shape(c), taken);
         taken.insert(name.to_string());
@@ -295,7 +342,7 @@ fn cut_adjoints(
                 props,
             },
         );
-        out.push((defs.len(), e.clone()));
+        out.push((defs.len(), c, e.clone()));
         defs.push(Definition {
             name,
             tree: Tree::from_root(&e),

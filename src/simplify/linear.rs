@@ -168,6 +168,21 @@ fn powers(factors: Vec<Tree>, power: impl Fn(Tree, Tree) -> Tree) -> Vec<Tree> {
         .collect()
 }
 
+/// The operations that are zero when any operand is (products are collected as
+/// combinations already; a quotient is left alone, `0 ⊘ 0` having no value).
+fn zero_if_any_is(n: &Math) -> bool {
+    matches!(
+        n,
+        Math::Hadamard(_) | Math::Trace(_) | Math::Sum(_) | Math::DiagM(_) | Math::DiagV(_)
+    )
+}
+
+/// `0`, or `0·A` (a zero matrix, as [`Pass::zero`] writes it).
+fn is_zero(t: &Tree) -> bool {
+    let zero = |t: &Tree| matches!(t.op, Math::Num(r) if r == Rational::ZERO);
+    zero(t) || (matches!(t.op, Math::Mul(_)) && t.kids.first().is_some_and(zero))
+}
+
 fn num(r: Rational) -> Tree {
     Tree::node(Math::Num(r), Vec::new())
 }
@@ -212,7 +227,10 @@ impl Pass<'_> {
             };
             return vec![(*v, one)];
         }
-        let kids = n.children().iter().map(|c| self.normal(*c)).collect();
+        let kids: Vec<Tree> = n.children().iter().map(|c| self.normal(*c)).collect();
+        if zero_if_any_is(n) && kids.iter().any(is_zero) {
+            return Vec::new();
+        }
         let scalar = self.g.shape(id).is_scalar();
         vec![(Rational::ONE, Term::of(Tree::node(n.clone(), kids), scalar))]
     }
