@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::generator::{DECLS, Gen, Kind};
+use common::generator::{Gen, Kind, PROPS};
+
+const DECLS: &str = PROPS.decls;
 use egg::Id;
 use matgrad::claim::Checker;
 use matgrad::ir::Math;
@@ -15,21 +17,6 @@ use matgrad::rational::Rational;
 use matgrad::simplify::cse::Tree;
 use matgrad::{Gradient, Notation};
 use proptest::prelude::*;
-
-fn cases() -> u32 {
-    std::env::var("MATGRAD_PROP_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
-}
-
-fn seed_from_env() -> proptest::test_runner::RngSeed {
-    let seed = std::env::var("PROPTEST_RNG_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20261130);
-    proptest::test_runner::RngSeed::Fixed(seed)
-}
 
 fn node(op: Math, kids: Vec<Tree>) -> Tree {
     Tree::node(op, kids)
@@ -186,9 +173,7 @@ enum Judged {
 
 /// One random problem: the verdicts on its gradient and on a perturbation.
 fn case(seed: u64) -> Result<Judged, String> {
-    let mut r = Gen {
-        rng: Rng::new(seed),
-    };
+    let mut r = Gen::new(&PROPS, seed);
     let depth = r.rng.range(1, 4);
     let body = r.expr(Kind::Scalar, depth);
     let src = format!("{DECLS}; {body} + s*t");
@@ -248,8 +233,8 @@ fn case(seed: u64) -> Result<Judged, String> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(),
-        rng_seed: seed_from_env(),
+        cases: common::prop_cases(256),
+        rng_seed: common::prop_seed(20261130),
         ..ProptestConfig::default()
     })]
 

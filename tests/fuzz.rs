@@ -35,154 +35,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use matgrad::Notation;
 use matgrad::numeric::Point;
-use matgrad::numeric::sample::Rng;
 
-const DECLS: &str = "a, b : scalar; x, y : n; v : m; A, B : n x n; S : spd n x n; C : n x m";
-
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Scalar,
-    Vec,
-    Mat,
-}
-
-struct Gen {
-    rng: Rng,
-}
-
-impl Gen {
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.rng.range(0, xs.len() - 1)]
-    }
-
-    fn expr(&mut self, kind: Kind, depth: usize) -> String {
-        if depth == 0 || self.rng.uniform() < 0.25 {
-            return self.leaf(kind);
-        }
-        let d = depth - 1;
-        let e = match kind {
-            Kind::Scalar => self.scalar(d),
-            Kind::Vec => self.vector(d),
-            Kind::Mat => self.matrix(d),
-        };
-        format!("({e})")
-    }
-
-    fn leaf(&mut self, kind: Kind) -> String {
-        match kind {
-            Kind::Scalar => self.pick(&["a", "b", "0.5", "2", "3", "(-1)"]).into(),
-            Kind::Vec => self.pick(&["x", "y", "(C*v)", "(x - y)"]).into(),
-            Kind::Mat => self
-                .pick(&["A", "B", "S", "A'", "I", "(I + B)", "(I - B)", "(C*C')"])
-                .into(),
-        }
-    }
-
-    /// An SPD matrix built from `m` (so that inverses and log-determinants exist).
-    fn spd(&mut self, d: usize) -> String {
-        let m = self.expr(Kind::Mat, d);
-        format!("(S + tanh({m})*tanh({m})')")
-    }
-
-    fn many_terms(&mut self, kind: Kind, d: usize) -> String {
-        let k = self.rng.range(3, 12);
-        (0..k)
-            .map(|_| {
-                let c = self.pick(&["", "2*", "a*", "-", "0.5*"]);
-                format!("{c}{}", self.expr(kind, d.min(1)))
-            })
-            .collect::<Vec<_>>()
-            .join(" + ")
-            .replace("+ -", "- ")
-    }
-
-    fn scalar(&mut self, d: usize) -> String {
-        let (p, q) = (self.expr(Kind::Scalar, d), self.expr(Kind::Scalar, d));
-        let (u, w) = (self.expr(Kind::Vec, d), self.expr(Kind::Vec, d));
-        let m = self.expr(Kind::Mat, d);
-        match self.rng.range(0, 21) {
-            0 => format!("({p} + {q})"),
-            1 => format!("({p} - {q})"),
-            2 => format!("({p}*{q})"),
-            3 => format!("({p}/({q}^2 + 1))"),
-            4 => format!("sin({p})"),
-            5 => format!("tanh({p})"),
-            6 => format!("sigmoid({p})"),
-            7 => format!("log({p}^2 + 1)"),
-            8 => format!("sqrt({p}^2 + 1)"),
-            9 => format!("({u})'*({w})"),
-            10 => format!("tr({m})"),
-            11 => format!("sum({u})"),
-            12 => format!("norm2({u})"),
-            13 => format!("logsumexp({u})"),
-            14 => format!("logdet({})", self.spd(d)),
-            15 => format!("tr(inv({})*{m})", self.spd(d)),
-            16 => format!("({u})'*({m})*({w})"),
-            17 => format!("tr(({m})*({m})')"),
-            18 => format!("({})", self.many_terms(Kind::Scalar, d)),
-            19 => format!("sum(({u}) .* ({w}) ./ (({u}).^2 + 1))"),
-            20 => format!("det(I + tanh({m})/4)"),
-            _ => format!("exp(tanh({p}))"),
-        }
-    }
-
-    fn vector(&mut self, d: usize) -> String {
-        let (u, w) = (self.expr(Kind::Vec, d), self.expr(Kind::Vec, d));
-        let p = self.expr(Kind::Scalar, d);
-        let m = self.expr(Kind::Mat, d);
-        match self.rng.range(0, 16) {
-            0 => format!("({u} + {w})"),
-            1 => format!("({u} - {w})"),
-            2 => format!("({u} .* {w})"),
-            3 => format!("({u} ./ (({w}).^2 + 1))"),
-            4 => format!("({m})*({u})"),
-            5 => format!("{p}*({u})"),
-            6 => format!("tanh({u})"),
-            7 => format!("sigmoid({u})"),
-            8 => format!("softplus({u})"),
-            9 => format!("softmax({u})"),
-            10 => format!("diag({m})"),
-            11 => format!("({u} + {p})"),
-            12 => format!("inv({})*({u})", self.spd(d)),
-            13 => format!("({})", self.many_terms(Kind::Vec, d)),
-            14 => format!("exp(-({u}) .* ({u}))"),
-            15 => format!("({u}).^2"),
-            _ => format!("(({u})/({p}^2 + 1))"),
-        }
-    }
-
-    fn matrix(&mut self, d: usize) -> String {
-        let (m, n) = (self.expr(Kind::Mat, d), self.expr(Kind::Mat, d));
-        let p = self.expr(Kind::Scalar, d);
-        let (u, w) = (self.expr(Kind::Vec, d), self.expr(Kind::Vec, d));
-        match self.rng.range(0, 14) {
-            0 => format!("({m} + {n})"),
-            1 => format!("({m})*({n})"),
-            2 => format!("({m})'"),
-            3 => format!("{p}*({m})"),
-            4 => format!("({m} .* {n})"),
-            5 => format!("inv({})", self.spd(d)),
-            6 => format!("inv(I + inv({}))", self.spd(d)),
-            7 => format!("diag({u})"),
-            8 => format!("({u})*({w})'"),
-            9 => format!("(I + {p}*{m})"),
-            10 => format!("(I - ({m})/({p}^2 + 2))"),
-            11 => format!("({})", self.many_terms(Kind::Mat, d)),
-            12 => format!("(({m}) + {p})"),
-            13 => format!("tanh({m})"),
-            _ => format!("({m})/({p}^2 + 1)"),
-        }
-    }
-}
+use common::generator::{FUZZ, Gen, Kind};
 
 /// One generated problem and the variables it depends on.
 fn problem(seed: u64) -> (String, Vec<&'static str>) {
-    let mut g = Gen {
-        rng: Rng::new(seed),
-    };
+    let mut g = Gen::new(&FUZZ, seed);
     let depth = g.rng.range(1, 3);
     let body = g.expr(Kind::Scalar, depth);
-    let src = format!("{DECLS}; {body} + a*b");
+    let src = format!("{}; {body} + a*b", FUZZ.decls);
     let vars = ["x", "A", "a", "B", "C", "S"]
         .into_iter()
         .filter(|v| body.split(|c: char| !c.is_alphanumeric()).any(|w| w == *v))
@@ -194,7 +55,14 @@ fn problem(seed: u64) -> (String, Vec<&'static str>) {
 /// in its domain.
 fn check(seed: u64) -> Result<bool, String> {
     let (src, vars) = problem(seed);
-    let g = matgrad::gradient(&src, &vars).map_err(|e| format!("{src}\n  derive: {e:?}"))?;
+    check_problem(&src, &vars, seed)
+}
+
+/// [`check`] of a given problem; `seed` picks its points and whether its differences
+/// and Hessians are checked.
+fn check_problem(src: &str, vars: &[&str], seed: u64) -> Result<bool, String> {
+    let src = src.to_string();
+    let g = matgrad::gradient(&src, vars).map_err(|e| format!("{src}\n  derive: {e:?}"))?;
     if let Some(level) = &g.derivation.validation.fallback {
         return Err(format!(
             "{src}\n  validation refused {:?}, fell back to {level}",
@@ -233,7 +101,7 @@ fn check(seed: u64) -> Result<bool, String> {
         round_trip(&g, &src, v, &p, &ours[i])?;
     }
     if seed % 16 == 3 {
-        second_order(&g, &src, &vars, &p)?;
+        second_order(&g, &src, vars, &p)?;
     }
     Ok(true)
 }
@@ -450,34 +318,24 @@ fn differential_fuzz() {
     );
 }
 
-/// Findings of long runs, kept as regressions (each was a wrong print, an internal
-/// error or a refused simplification before its fix).
+/// Findings of long runs, kept as regressions (tests/data/fuzz_regressions.toml).
 #[test]
 fn fuzz_regressions() {
-    for seed in REGRESSIONS {
-        if let Err(f) = check(*seed) {
-            panic!("seed {seed}: {f}");
+    let text = include_str!("data/fuzz_regressions.toml");
+    let data: toml::Value = toml::from_str(text).expect("fuzz_regressions.toml parses");
+    let cases = data["case"].as_array().expect("cases");
+    assert!(cases.len() >= 8);
+    for c in cases {
+        let seed = c["seed"].as_integer().expect("seed") as u64;
+        let input = c["input"].as_str().expect("input");
+        let wrt: Vec<&str> = c["wrt"]
+            .as_array()
+            .expect("wrt")
+            .iter()
+            .map(|v| v.as_str().expect("a name"))
+            .collect();
+        if let Err(f) = check_problem(input, &wrt, seed) {
+            panic!("seed {seed} ({}): {f}", c["found"]);
         }
     }
 }
-
-const REGRESSIONS: &[u64] = &[
-    // The common-factor pass (scalar factors taken out of sums) made wrong equalities in
-    // the polish: `sum((x - y) .* y/(logsumexp(x)^2 + 1))` wrt x, `norm2((x - y + 3)/
-    // (norm2(x)^2 + 1))`, and a Hessian block of `det(I + tanh(B/1.25)/4)*(-x)'*(B .*
-    // (I + B))*C*v`; validation refused them (the pass was removed).
-    15_741_282, 15_781_619, 15_829_815,
-    // `tr(… 0.5*(S .* I) …)` wrt S printed `I .* (0.5*I) + 2*I`: identities whose size
-    // nothing around fixes, read back as an error (found in a 100,000-case run).
-    1_097_139,
-    // `tr(I - (I .* S)/(tr(S)^2 + 2))` wrt S printed `… *I + I .* (-I/c)`, two others
-    // `Q = I .* I + tr(M*P)` and `K = I + logsumexp(y)*(I + a*I)`: a product of
-    // identities was taken to fix the size of its neighbours (the three findings of the
-    // 1,000,000-case run).
-    5_355_630, 5_625_002, 5_887_308,
-    // A deeply nested `tr(inv(S + tanh((I + (b - b)*inv(…))…)…))` wrt B and S: a shared
-    // adjoint cut out as a helper was zero, and the e-graph wrote that zero with the
-    // helper's own name (`K6 = 0·K6`); validation refused it (the last 1,000,000-case
-    // run's one finding). Such a zero is now simplified where it is used: ∂f/∂B = 0.
-    40_917_896,
-];

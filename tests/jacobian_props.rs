@@ -2,147 +2,33 @@
 //! scalars, vectors and matrices: the simplified Jacobian (a matrix for `x` and `s`, the
 //! directional form for the matrix `A`) agrees with its unsimplified form and with
 //! central finite differences. 256 cases; set MATGRAD_PROP_CASES for more. The
-//! generator is this file's own.
+//! grammar is tests/common/generator.rs's `JACOBIAN`.
 
 mod common;
 
 use matgrad::jacobian::{Form, finite_difference};
-use matgrad::numeric::sample::Rng;
 use proptest::prelude::*;
 
-const DECLS: &str = "s, t : scalar; x, y : n; v : m; A, B : n x n; S : spd n x n; C : n x m";
+use common::generator::{Gen, JACOBIAN, Kind};
 
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Scalar,
-    Vec,
-    Mat,
-}
+const DECLS: &str = JACOBIAN.decls;
 
-struct Gen {
-    rng: Rng,
-}
-
-impl Gen {
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.rng.range(0, xs.len() - 1)]
+/// An objective: mostly a vector, sometimes a scalar, a row or a matrix.
+fn objective(g: &mut Gen, depth: usize) -> String {
+    match g.rng.range(0, 9) {
+        0 => format!("{} + s*t", g.expr(Kind::Scalar, depth)),
+        1 => format!("({} + s*x)'", g.expr(Kind::Vec, depth)),
+        2 => format!("{} + s*A", g.expr(Kind::Mat, depth)),
+        _ => format!("{} + s*x", g.expr(Kind::Vec, depth)),
     }
-
-    fn expr(&mut self, kind: Kind, depth: usize) -> String {
-        if depth == 0 || self.rng.uniform() < 0.2 {
-            return self.leaf(kind);
-        }
-        let d = depth - 1;
-        let e = match kind {
-            Kind::Scalar => self.scalar(d),
-            Kind::Vec => self.vector(d),
-            Kind::Mat => self.matrix(d),
-        };
-        format!("({e})")
-    }
-
-    fn leaf(&mut self, kind: Kind) -> String {
-        match kind {
-            Kind::Scalar => self.pick(&["s", "t", "0.5", "2"]).into(),
-            Kind::Vec => self.pick(&["x", "x", "y", "(C*v)"]).into(),
-            Kind::Mat => self.pick(&["A", "B", "S", "A'"]).into(),
-        }
-    }
-
-    fn scalar(&mut self, d: usize) -> String {
-        let a = self.expr(Kind::Scalar, d);
-        let (u, w) = (self.expr(Kind::Vec, d), self.expr(Kind::Vec, d));
-        let m = self.expr(Kind::Mat, d);
-        match self.rng.range(0, 9) {
-            0 => format!("({a}*{})", self.expr(Kind::Scalar, d)),
-            1 => format!("sin({a})"),
-            2 => format!("tanh({a})"),
-            3 => format!("({u})'*({w})"),
-            4 => format!("tr({m})"),
-            5 => format!("sum({u})"),
-            6 => format!("norm2({u})"),
-            7 => format!("logsumexp({u})"),
-            8 => format!("norm({u})"),
-            _ => format!("sqrt({a}^2 + 1)"),
-        }
-    }
-
-    fn vector(&mut self, d: usize) -> String {
-        let (u, w) = (self.expr(Kind::Vec, d), self.expr(Kind::Vec, d));
-        let a = self.expr(Kind::Scalar, d);
-        let m = self.expr(Kind::Mat, d);
-        match self.rng.range(0, 15) {
-            0 => format!("({u} + {w})"),
-            1 => format!("({u} - {w})"),
-            2 => format!("({u} .* {w})"),
-            3 => format!("({u} ./ ({w}.^2 + 1))"),
-            4 => format!("({m})*({u})"),
-            5 => format!("{a}*({u})"),
-            6 => format!("tanh({u})"),
-            7 => format!("sigmoid({u})"),
-            8 => format!("softplus({u})"),
-            9 => format!("swish({u})"),
-            10 => format!("softmax({u})"),
-            11 => format!("diag({m})"),
-            12 => format!("cos({u})"),
-            13 => format!("(relu({u}) + abs({w}))"),
-            14 => format!("({u} + {a})"),
-            _ => format!("({u}).^2"),
-        }
-    }
-
-    fn matrix(&mut self, d: usize) -> String {
-        let (m, n) = (self.expr(Kind::Mat, d), self.expr(Kind::Mat, d));
-        let a = self.expr(Kind::Scalar, d);
-        let (u, w) = (self.expr(Kind::Vec, d), self.expr(Kind::Vec, d));
-        match self.rng.range(0, 9) {
-            0 => format!("({m} + {n})"),
-            1 => format!("({m})*({n})"),
-            2 => format!("({m})'"),
-            3 => format!("{a}*({m})"),
-            4 => format!("({m} .* {n})"),
-            5 => format!("inv(S + tanh({m})*tanh({m})')"),
-            6 => format!("diag({u})"),
-            7 => format!("({u})*({w})'"),
-            8 => format!("tanh({m})"),
-            _ => format!("({m})/({a}^2 + 1) + {a}*I"),
-        }
-    }
-
-    /// An objective: mostly a vector, sometimes a scalar, a row or a matrix.
-    fn objective(&mut self, depth: usize) -> String {
-        match self.rng.range(0, 9) {
-            0 => format!("{} + s*t", self.expr(Kind::Scalar, depth)),
-            1 => format!("({} + s*x)'", self.expr(Kind::Vec, depth)),
-            2 => format!("{} + s*A", self.expr(Kind::Mat, depth)),
-            _ => format!("{} + s*x", self.expr(Kind::Vec, depth)),
-        }
-    }
-}
-
-fn cases() -> u32 {
-    std::env::var("MATGRAD_PROP_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
-}
-
-fn seed_from_env() -> proptest::test_runner::RngSeed {
-    let seed = std::env::var("PROPTEST_RNG_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20261130);
-    proptest::test_runner::RngSeed::Fixed(seed)
 }
 
 /// Checks one random problem: how many matrix and directional forms it compared (none
 /// when no point of its domain was found).
 fn check_random_problem(seed: u64) -> Result<Option<(usize, usize)>, TestCaseError> {
-    let mut gen_ = Gen {
-        rng: Rng::new(seed),
-    };
+    let mut gen_ = Gen::new(&JACOBIAN, seed);
     let depth = gen_.rng.range(1, 4);
-    let body = gen_.objective(depth);
+    let body = objective(&mut gen_, depth);
     let src = format!("{DECLS}; {body}");
     let model = matgrad::jacobian::parse(&src).unwrap_or_else(|e| panic!("{src}: {e}"));
     let used = |v: &str| model.graph.expr.as_ref().iter().any(|n| n.to_string() == v);
@@ -227,8 +113,8 @@ fn jacobians_of_random_expressions() {
     let compared = Cell::new(0usize);
     let forms = Cell::new((0usize, 0usize));
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: cases(),
-        rng_seed: seed_from_env(),
+        cases: common::prop_cases(256),
+        rng_seed: common::prop_seed(20261130),
         failure_persistence: None,
         ..ProptestConfig::default()
     });
@@ -246,12 +132,12 @@ fn jacobians_of_random_expressions() {
     let (m, d) = forms.get();
     eprintln!(
         "{n} of {} random problems compared with their raw forms and finite differences ({m} Jacobian matrices, {d} directional forms)",
-        cases()
+        common::prop_cases(256)
     );
     assert!(
-        n * 10 >= cases() as usize * 9,
+        n * 10 >= common::prop_cases(256) as usize * 9,
         "only {n} of {} compared",
-        cases()
+        common::prop_cases(256)
     );
     // Most objectives are vectors of x and s: most results are matrices.
     assert!(m >= n, "only {m} matrices in {n} problems");

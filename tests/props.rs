@@ -6,30 +6,14 @@
 
 mod common;
 
-use common::generator::{DECLS, Gen, Kind};
-use matgrad::numeric::sample::Rng;
+use common::generator::{Gen, Kind, PROPS};
+
+const DECLS: &str = PROPS.decls;
 use proptest::prelude::*;
-
-fn seed_from_env() -> proptest::test_runner::RngSeed {
-    let seed = std::env::var("PROPTEST_RNG_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20261123);
-    proptest::test_runner::RngSeed::Fixed(seed)
-}
-
-fn cases() -> u32 {
-    std::env::var("MATGRAD_PROP_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(512)
-}
 
 /// Checks one random problem; `Ok(false)` when no point of its domain was found.
 fn check_random_problem(seed: u64) -> Result<bool, TestCaseError> {
-    let mut g0 = Gen {
-        rng: Rng::new(seed),
-    };
+    let mut g0 = Gen::new(&PROPS, seed);
     let depth = g0.rng.range(1, 6);
     // `+ s*t` makes sure there is always an input to differentiate.
     let body = g0.expr(Kind::Scalar, depth);
@@ -124,9 +108,9 @@ fn gradients_of_random_expressions() {
     use std::cell::Cell;
     let compared = Cell::new(0usize);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: cases(),
+        cases: common::prop_cases(512),
         // A fixed seed keeps CI reproducible; PROPTEST_RNG_SEED=<n> explores others.
-        rng_seed: seed_from_env(),
+        rng_seed: common::prop_seed(20261123),
         failure_persistence: None,
         ..ProptestConfig::default()
     });
@@ -141,13 +125,13 @@ fn gradients_of_random_expressions() {
     let n = compared.get();
     eprintln!(
         "{n} of {} random problems compared with reverse mode and finite differences",
-        cases()
+        common::prop_cases(512)
     );
     // Nearly every problem has a point in its domain: a test that compared few proves little.
     assert!(
-        n * 10 >= cases() as usize * 9,
+        n * 10 >= common::prop_cases(512) as usize * 9,
         "only {n} of {} compared",
-        cases()
+        common::prop_cases(512)
     );
 }
 

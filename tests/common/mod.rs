@@ -168,3 +168,21 @@ pub fn new_helpers(g: &Gradient) -> Vec<(String, String)> {
         .filter(|(n, _)| !own.contains(n))
         .collect()
 }
+
+/// How many cases a property test runs: `MATGRAD_PROP_CASES`, else `default`.
+pub fn prop_cases(default: u32) -> u32 {
+    std::env::var("MATGRAD_PROP_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A property test's fixed seed: `PROPTEST_RNG_SEED`, else `default` (so CI runs the
+/// same cases every time).
+pub fn prop_seed(default: u64) -> proptest::test_runner::RngSeed {
+    let seed = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    proptest::test_runner::RngSeed::Fixed(seed)
+}
