@@ -178,17 +178,7 @@ fn case(seed: u64) -> Result<Judged, String> {
     let body = r.expr(Kind::Scalar, depth);
     let src = format!("{DECLS}; {body} + s*t");
     let model = matgrad::parse_problem(&src).map_err(|e| format!("{src}: {e}"))?;
-    let vars: Vec<&str> = ["x", "A", "s", "C", "S"]
-        .into_iter()
-        .filter(|v| {
-            model
-                .graph
-                .expr
-                .as_ref()
-                .iter()
-                .any(|n| n.to_string() == *v)
-        })
-        .collect();
+    let vars = common::used_inputs(&model, &["x", "A", "s", "C", "S"]);
     let var = vars[r.rng.range(0, vars.len() - 1)];
     let checker = Checker::new(model, &[var]).map_err(|e| format!("{src}: {e}"))?;
     let g = checker.gradient();

@@ -19,17 +19,7 @@ fn check_random_problem(seed: u64) -> Result<bool, TestCaseError> {
     let body = g0.expr(Kind::Scalar, depth);
     let src = format!("{DECLS}; {body} + s*t");
     let model = matgrad::parse_problem(&src).unwrap_or_else(|e| panic!("{src}: {e}"));
-    let vars: Vec<&str> = ["x", "A", "s", "C", "S"]
-        .into_iter()
-        .filter(|v| {
-            model
-                .graph
-                .expr
-                .as_ref()
-                .iter()
-                .any(|n| n.to_string() == *v)
-        })
-        .collect();
+    let vars = common::used_inputs(&model, &["x", "A", "s", "C", "S"]);
     prop_assert!(!vars.is_empty(), "{}", src);
     let g = matgrad::gradient(&src, &vars).unwrap_or_else(|e| panic!("{src}: {e}"));
     prop_assert!(

@@ -53,17 +53,7 @@ fn options() -> Vec<(&'static str, Options)> {
 /// problem could be evaluated at its point (if not, nothing was compared).
 fn round_trip(src: &str, seed: u64) -> Result<bool> {
     let model = matgrad::parse_problem(src)?;
-    let vars: Vec<&str> = ["x", "A", "s", "C", "S"]
-        .into_iter()
-        .filter(|v| {
-            model
-                .graph
-                .expr
-                .as_ref()
-                .iter()
-                .any(|n| n.to_string() == *v)
-        })
-        .collect();
+    let vars = common::used_inputs(&model, &["x", "A", "s", "C", "S"]);
     let p = point(&model, seed);
     for (what, opts) in options() {
         let g = matgrad::gradient_with(model.clone(), &vars, &opts)?;

@@ -186,3 +186,13 @@ pub fn prop_seed(default: u64) -> proptest::test_runner::RngSeed {
         .unwrap_or(default);
     proptest::test_runner::RngSeed::Fixed(seed)
 }
+
+/// The names among `candidates` that the model's expressions use.
+pub fn used_inputs<'a>(model: &Model, candidates: &[&'a str]) -> Vec<&'a str> {
+    let expr = model.graph.expr.as_ref();
+    candidates
+        .iter()
+        .copied()
+        .filter(|v| expr.iter().any(|n| n.to_string() == *v))
+        .collect()
+}
