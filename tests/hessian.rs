@@ -56,6 +56,9 @@ const CASES: &[(&str, &[&str])] = &[
         &["a", "b", "x"],
     ),
     ("x : n; X : n x n; x'*X*x*tr(X)", &["X", "x"]),
+    // Square roots squared out, diagonal matrices folded: diag(1 ⊘ sqrt(1 + r∘²)∘³).
+    ("r : n; sum(sqrt(1 + r.^2) - 1)", &["r"]),
+    ("x : n; sum(sqrt(x .* x + 1))", &["x"]),
 ];
 
 /// The block ∂(∇_row f)/∂col by central differences of the gradient.

@@ -233,6 +233,7 @@ fn derive_cut(
     let opposites = twin_pairs(&twins);
     twins.extend(activation_definitions(&defs));
     twins.extend(difference_definitions(&defs));
+    let square_roots = root_definitions(&defs);
     let cuts = cut_adjoints(
         adj,
         keep_whole,
@@ -251,6 +252,7 @@ fn derive_cut(
             &exprs,
             &facts,
             &twins,
+            &square_roots,
             &opts.cost,
             &opts.limits,
             opts.extra_rules.as_deref(),
@@ -406,6 +408,14 @@ fn activation_definitions(defs: &[Definition]) -> Vec<(RecExpr<Math>, RecExpr<Ma
                     _ => false,
                 }
         })
+        .map(|d| (Tree::var(d.name).to_expr(), d.tree.to_expr()))
+        .collect()
+}
+
+/// Square-root helpers (k = sqrt(e)), for the rational pass: k² is e.
+pub fn root_definitions(defs: &[Definition]) -> Vec<(RecExpr<Math>, RecExpr<Math>)> {
+    defs.iter()
+        .filter(|d| simplify::ratfun::is_sqrt(&d.tree.op))
         .map(|d| (Tree::var(d.name).to_expr(), d.tree.to_expr()))
         .collect()
 }

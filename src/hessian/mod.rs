@@ -234,7 +234,17 @@ fn blocks(grad: &Gradient) -> Result<(Hessians, Hessians)> {
     let (simplified, stats) = if exprs.is_empty() {
         (Vec::new(), Default::default())
     } else {
-        simplify::simplify(&exprs, &facts, &[], &CostKind::Compact, &Limits::default())?
+        let known = known_to_the_rational_pass(grad, &exprs[roots.len()..], &shared, &leaves);
+        let limits = Limits::default();
+        simplify::simplify_with(
+            &exprs,
+            &facts,
+            &[],
+            &known,
+            &CostKind::Compact,
+            &limits,
+            None,
+        )?
     };
     let forms = Forms {
         grad,
@@ -247,6 +257,30 @@ fn blocks(grad: &Gradient) -> Result<(Hessians, Hessians)> {
     let mut simplified = forms.read(&simplified)?;
     simplified.stats = stats;
     Ok((simplified, forms.read(&exprs)?))
+}
+
+/// The gradient's square-root helpers and the shared helpers of the Hessian, as
+/// definitions for the rational pass of the simplifier (so that
+/// `S − S diag(x∘² ⊘ s∘²)` with `S = diag(1 ⊘ s)`, `s = sqrt(x∘² + 1)` is
+/// `diag(1 ⊘ s∘³)`).
+fn known_to_the_rational_pass(
+    grad: &Gradient,
+    definitions: &[RecExpr<Math>],
+    shared: &[Id],
+    leaves: &HashMap<Id, Symbol>,
+) -> Vec<(RecExpr<Math>, RecExpr<Math>)> {
+    let mut out = crate::derive::root_definitions(&grad.derivation.defs);
+    for (e, h) in definitions.iter().zip(shared) {
+        // Rational helpers stay names (s = 1 − u∘² is read as it is).
+        let top = e.as_ref().last();
+        let kept = top.is_some_and(|n| {
+            simplify::ratfun::is_sqrt(n) || matches!(n, Math::DiagM(_) | Math::Mul(_))
+        });
+        if kept && let Some(s) = leaves.get(h) {
+            out.push((Tree::var(*s).to_expr(), e.clone()));
+        }
+    }
+    out
 }
 
 /// What the blocks' forms are read back with.

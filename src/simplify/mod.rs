@@ -436,14 +436,18 @@ pub fn simplify(
     cost: &CostKind,
     limits: &Limits,
 ) -> Result<(Vec<RecExpr<Math>>, Stats)> {
-    simplify_with(exprs, facts, equalities, cost, limits, None)
+    simplify_with(exprs, facts, equalities, &[], cost, limits, None)
 }
 
-/// [`simplify`] with more rules for the main search, in the syntax of `rules/`.
+/// [`simplify`] with definitions `name = e` known to the rational pass only (square
+/// roots it squares out, diagonal matrices it folds with the diagonals around them:
+/// in the e-graph they would let every rule see through each name), and more rules
+/// for the main search, in the syntax of `rules/`.
 pub fn simplify_with(
     exprs: &[RecExpr<Math>],
     facts: &HashMap<Symbol, Facts>,
     equalities: &[(RecExpr<Math>, RecExpr<Math>)],
+    definitions: &[(RecExpr<Math>, RecExpr<Math>)],
     cost: &CostKind,
     limits: &Limits,
     extra_rules: Option<&str>,
@@ -476,11 +480,13 @@ pub fn simplify_with(
         .map(|(s, _)| *s)
         .collect();
     let mut known = given;
+    let rational_knows: Vec<(RecExpr<Math>, RecExpr<Math>)> =
+        equalities.iter().chain(definitions).cloned().collect();
     for e in &extracted {
         if let Some(x) = linear::expand(e, &shapes, &symmetric) {
             known.push((e.clone(), x, "linear pass"));
         }
-        for (a, b) in ratfun::equalities(e, &shapes, equalities) {
+        for (a, b) in ratfun::equalities(e, &shapes, &rational_knows) {
             known.push((a, b, "rational pass"));
         }
     }

@@ -32,19 +32,62 @@ pub fn equalities(
     let Ok(root) = g.import(expr, Id::from(last)) else {
         return Vec::new();
     };
-    let defs = definitions(&mut g, given);
+    let known = definitions(&mut g, &used(expr, given));
     let mut pass = Pass {
         g: &g,
-        defs,
+        known,
+        budget: std::cell::Cell::new(0),
+        diagonal_memo: HashMap::new(),
         out: Vec::new(),
     };
-    pass.visit(root, false);
+    pass.visit(root, false, false);
     pass.out
 }
 
-/// The given equalities `name = e` with a rational `e`, imported into `g`.
-fn definitions(g: &mut Graph, given: &[(RecExpr<Math>, RecExpr<Math>)]) -> HashMap<Symbol, Id> {
-    let mut out = HashMap::new();
+/// The given equalities `name = e` whose names `expr` uses, directly or through
+/// other such names (a helper chain of a deep problem must not be imported whole for
+/// each of its expressions).
+fn used(
+    expr: &RecExpr<Math>,
+    given: &[(RecExpr<Math>, RecExpr<Math>)],
+) -> Vec<(RecExpr<Math>, RecExpr<Math>)> {
+    let by_name: HashMap<Symbol, &(RecExpr<Math>, RecExpr<Math>)> = given
+        .iter()
+        .filter_map(|eq| match eq.0.as_ref().last() {
+            Some(Math::Var(s)) => Some((*s, eq)),
+            _ => None,
+        })
+        .collect();
+    let names = |e: &RecExpr<Math>| -> Vec<Symbol> {
+        e.as_ref()
+            .iter()
+            .filter_map(|n| match n {
+                Math::Var(s) => Some(*s),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut seen: std::collections::HashSet<Symbol> = std::collections::HashSet::new();
+    let mut frontier = names(expr);
+    let mut out = Vec::new();
+    for _ in 0..=MAX_DEPTH {
+        let mut next = Vec::new();
+        for s in frontier {
+            if let Some(eq) = by_name.get(&s)
+                && seen.insert(s)
+            {
+                next.extend(names(&eq.1));
+                out.push((*eq).clone());
+            }
+        }
+        frontier = next;
+    }
+    out
+}
+
+/// The given equalities `name = e`, imported into `g`, by kind.
+fn definitions(g: &mut Graph, given: &[(RecExpr<Math>, RecExpr<Math>)]) -> Known {
+    let (mut out, mut others, mut roots) = (HashMap::new(), HashMap::new(), HashMap::new());
     for (lhs, rhs) in given {
         let (Some(Math::Var(s)), Some(top)) = (lhs.as_ref().last(), rhs.as_ref().last()) else {
             continue;
@@ -53,22 +96,53 @@ fn definitions(g: &mut Graph, given: &[(RecExpr<Math>, RecExpr<Math>)]) -> HashM
             top,
             Math::Add(_) | Math::Neg(_) | Math::Hadamard(_) | Math::EDiv(_)
         );
-        if !rational || !g.vars.contains_key(s) {
+        if !g.vars.contains_key(s) {
             continue;
         }
         if let Ok(id) = g.import(rhs, Id::from(rhs.as_ref().len() - 1)) {
-            out.insert(*s, id);
+            match g.node(id) {
+                Math::Fun(_, e) if is_sqrt(top) => roots.insert(*s, *e),
+                _ if rational => out.insert(*s, id),
+                _ => others.insert(*s, id),
+            };
         }
     }
-    out
+    Known {
+        rational: out,
+        others,
+        roots,
+    }
 }
+
+/// What the given equalities say, by kind of definition.
+#[derive(Default)]
+struct Known {
+    /// Names of rational expressions (expanded where they meet rational algebra).
+    rational: HashMap<Symbol, Id>,
+    /// Names of other expressions (expanded where they are diagonal among diagonals).
+    others: HashMap<Symbol, Id>,
+    /// Names of square roots, with their radicands.
+    roots: HashMap<Symbol, Id>,
+}
+
+/// Whether `n` is a square root.
+pub fn is_sqrt(n: &Math) -> bool {
+    matches!(n, Math::Fun(f, _) if f.0.as_str() == "sqrt")
+}
+
+/// How many sums, products and names one diagonal region may have.
+const DIAGONAL_BUDGET: usize = 64;
 
 /// How deep names are expanded through their definitions.
 const MAX_DEPTH: usize = 6;
 
 struct Pass<'a> {
     g: &'a Graph,
-    defs: HashMap<Symbol, Id>,
+    known: Known,
+    /// Operations a diagonal region may still take apart (a long chain of diagonal
+    /// products is left as it is).
+    budget: std::cell::Cell<usize>,
+    diagonal_memo: HashMap<Id, bool>,
     out: Vec<(RecExpr<Math>, RecExpr<Math>)>,
 }
 
@@ -77,6 +151,8 @@ struct Pass<'a> {
 struct Atoms {
     index: HashMap<Tree, usize>,
     trees: Vec<(Tree, bool)>,
+    /// The atoms that are square roots, with their squares (the radicands).
+    squares: HashMap<usize, Ratio>,
 }
 
 impl Pass<'_> {
@@ -94,18 +170,102 @@ impl Pass<'_> {
         }
     }
 
-    fn visit(&mut self, id: Id, inside: bool) {
-        if self.rational_op(id) {
-            if !inside {
-                self.region(id);
+    fn visit(&mut self, id: Id, inside: bool, in_diagonal: bool) {
+        let diagonal = self.is_diagonal(id, 0);
+        if diagonal
+            && !in_diagonal
+            && matches!(self.g.node(id), Math::Add(_) | Math::Neg(_) | Math::Mul(_))
+        {
+            self.diagonal_region(id);
+        }
+        let rational = self.rational_op(id);
+        if rational && !inside {
+            self.region(id);
+        }
+        for c in self.g.node(id).children() {
+            self.visit(*c, rational, diagonal);
+        }
+    }
+
+    /// Whether `id` is built of diagonal matrices by sums, products and scalings
+    /// (remembered: a deep chain asks once per node).
+    fn is_diagonal(&mut self, id: Id, depth: usize) -> bool {
+        if let Some(b) = self.diagonal_memo.get(&id) {
+            return *b;
+        }
+        let g = self.g;
+        let scalar = |c: &Id| g.shape(*c).is_scalar();
+        let b = match g.node(id) {
+            Math::DiagM(_) | Math::Eye(_) => true,
+            Math::Var(s) => match self.known.others.get(s) {
+                Some(&d) if depth < MAX_DEPTH => self.is_diagonal(d, depth + 1),
+                _ => false,
+            },
+            Math::Add([a, b]) => self.is_diagonal(*a, depth) && self.is_diagonal(*b, depth),
+            Math::Neg(a) => self.is_diagonal(*a, depth),
+            Math::Mul([a, b]) if scalar(a) => self.is_diagonal(*b, depth),
+            Math::Mul([a, b]) if scalar(b) => self.is_diagonal(*a, depth),
+            Math::Mul([a, b]) => self.is_diagonal(*a, depth) && self.is_diagonal(*b, depth),
+            _ => false,
+        };
+        self.diagonal_memo.insert(id, b);
+        b
+    }
+
+    /// A sum, product or scaling of diagonal matrices as one `diag(v)`, with `v` in
+    /// its rational normal form (`diag(1 ⊘ s) − diag(1 ⊘ s)diag(x∘² ⊘ s∘²)` is
+    /// `diag(1 ⊘ s∘³)` for s = sqrt(x∘² + 1)).
+    fn diagonal_region(&mut self, id: Id) {
+        if self.g.shape(id).is_scalar() {
+            return;
+        }
+        let mut atoms = Atoms::default();
+        self.budget.set(DIAGONAL_BUDGET);
+        let Some(r) = self.diagonal(id, &mut atoms, 0) else {
+            return;
+        };
+        let rooted = squares_out(&r, &atoms);
+        let Some((v, false)) = [Some(r), rooted]
+            .into_iter()
+            .flatten()
+            .filter_map(|r| build(&r, &atoms))
+            .min_by_key(|(t, _)| size(t))
+        else {
+            return;
+        };
+        let t = Tree::node(Math::DiagM(zero()), vec![v]);
+        let orig = Tree::from_expr(&self.g.expr, id);
+        if size(&t) < size(&orig) {
+            self.out.push((orig.to_expr(), t.to_expr()));
+        }
+    }
+
+    /// The diagonal of `id` as a quotient, when `id` is built of diagonal matrices
+    /// `diag(v)` by sums, products and scalings.
+    fn diagonal(&self, id: Id, atoms: &mut Atoms, depth: usize) -> Option<Ratio> {
+        self.budget.set(self.budget.get().checked_sub(1)?);
+        let g = self.g;
+        let scalar = |c: &Id| g.shape(*c).is_scalar();
+        match g.node(id) {
+            Math::DiagM(v) => self.ratio(*v, atoms, depth),
+            Math::Eye(_) => Some(Ratio::poly(Poly::constant(Rational::ONE))),
+            Math::Var(s) if depth < MAX_DEPTH => {
+                self.diagonal(*self.known.others.get(s)?, atoms, depth + 1)
             }
-            for c in self.g.node(id).children() {
-                self.visit(*c, true);
-            }
-        } else {
-            for c in self.g.node(id).children() {
-                self.visit(*c, false);
-            }
+            Math::Add([a, b]) => self
+                .diagonal(*a, atoms, depth)?
+                .add(&self.diagonal(*b, atoms, depth)?),
+            Math::Neg(a) => Some(self.diagonal(*a, atoms, depth)?.neg()),
+            Math::Mul([a, b]) if scalar(a) => self
+                .ratio(*a, atoms, depth)?
+                .mul(&self.diagonal(*b, atoms, depth)?),
+            Math::Mul([a, b]) if scalar(b) => self
+                .diagonal(*a, atoms, depth)?
+                .mul(&self.ratio(*b, atoms, depth)?),
+            Math::Mul([a, b]) => self
+                .diagonal(*a, atoms, depth)?
+                .mul(&self.diagonal(*b, atoms, depth)?),
+            _ => None,
         }
     }
 
@@ -115,7 +275,15 @@ impl Pass<'_> {
             return;
         };
         let scalar = self.g.shape(id).is_scalar();
-        let Some((t, t_scalar)) = build(&r, &atoms) else {
+        // With square roots squared out of the numerator, where that is shorter
+        // (s² − x² = 1 for s = sqrt(x∘² + 1)).
+        let rooted = squares_out(&r, &atoms);
+        let Some((t, t_scalar)) = [Some(r), rooted]
+            .into_iter()
+            .flatten()
+            .filter_map(|r| build(&r, &atoms))
+            .min_by_key(|(t, _)| size(t))
+        else {
             return;
         };
         if t_scalar != scalar {
@@ -127,13 +295,22 @@ impl Pass<'_> {
         }
     }
 
+    /// The radicand of a square root, written out or given a name.
+    fn radicand(&self, id: Id) -> Option<Id> {
+        match self.g.node(id) {
+            Math::Fun(_, e) if is_sqrt(self.g.node(id)) => Some(*e),
+            Math::Var(s) => self.known.roots.get(s).copied(),
+            _ => None,
+        }
+    }
+
     fn ratio(&self, id: Id, atoms: &mut Atoms, depth: usize) -> Option<Ratio> {
         if !self.rational_op(id) {
             if let Math::Num(r) = self.g.node(id) {
                 return Some(Ratio::poly(Poly::constant(*r)));
             }
             if let Math::Var(s) = self.g.node(id)
-                && let Some(&d) = self.defs.get(s)
+                && let Some(&d) = self.known.rational.get(s)
                 && depth < MAX_DEPTH
             {
                 return self.ratio(d, atoms, depth + 1);
@@ -143,6 +320,12 @@ impl Pass<'_> {
             let v = *atoms.index.entry(t.clone()).or_insert(n);
             if v == n {
                 atoms.trees.push((t, self.g.shape(id).is_scalar()));
+                if let Some(e) = self.radicand(id)
+                    && depth < MAX_DEPTH
+                    && let Some(sq) = self.ratio(e, atoms, depth + 1)
+                {
+                    atoms.squares.insert(v, sq);
+                }
             }
             return Some(Ratio::poly(Poly::atom(v)));
         }
@@ -233,11 +416,60 @@ fn poly_tree(p: &Poly, atoms: &Atoms) -> Option<(Tree, bool)> {
     Some(sum.unwrap_or_else(|| num(Rational::ZERO)))
 }
 
+/// `r` with every even power of a square root in its numerator written as a power
+/// of the radicand (`None` if there is none, or the arithmetic gives up).
+fn squares_out(r: &Ratio, atoms: &Atoms) -> Option<Ratio> {
+    let rooted = |m: &Vec<(usize, u32)>| {
+        m.iter()
+            .any(|(v, e)| *e >= 2 && atoms.squares.contains_key(v))
+    };
+    if !r.num.terms.keys().any(rooted) {
+        return None;
+    }
+    let mut num = Ratio::poly(Poly::default());
+    for (m, c) in &r.num.terms {
+        let mut term = Ratio::poly(Poly::constant(*c));
+        for (v, e) in m {
+            let (half, rest) = match atoms.squares.get(v) {
+                Some(sq) => (Some(sq.powi(i32::try_from(e / 2).ok()?)?), e % 2),
+                None => (None, *e),
+            };
+            if let Some(h) = half {
+                term = term.mul(&h)?;
+            }
+            if rest > 0 {
+                let mut p = Poly::atom(*v);
+                for _ in 1..rest {
+                    p = p.mul(&Poly::atom(*v))?;
+                }
+                term = term.mul(&Ratio::poly(p))?;
+            }
+        }
+        num = num.add(&term)?;
+    }
+    let den = r
+        .den
+        .iter()
+        .try_fold(Ratio::poly(Poly::constant(Rational::ONE)), |acc, f| {
+            acc.mul(&Ratio::poly(f.clone()))
+        })?;
+    num.div(&den)
+}
+
 /// The tree of a quotient, and whether it is a scalar.
 fn build(r: &Ratio, atoms: &Atoms) -> Option<(Tree, bool)> {
     let n = poly_tree(&r.num, atoms)?;
+    // Monomial factors as one monomial (k∘³, not k ∘ k∘²).
+    let (monomials, others): (Vec<&Poly>, Vec<&Poly>) =
+        r.den.iter().partition(|f| f.terms.len() == 1);
+    let mono = monomials
+        .into_iter()
+        .try_fold(None::<Poly>, |acc, f| match acc {
+            None => Some(Some(f.clone())),
+            Some(a) => a.mul(f).map(Some),
+        })?;
     let mut den: Option<(Tree, bool)> = None;
-    for f in &r.den {
+    for f in mono.iter().chain(others) {
         let t = poly_tree(f, atoms)?;
         den = Some(match den {
             None => t,
@@ -260,7 +492,9 @@ pub fn normal_form(expr: &RecExpr<Math>, shapes: &HashMap<Symbol, Shape>) -> Opt
         .ok()?;
     let pass = Pass {
         g: &g,
-        defs: HashMap::new(),
+        known: Known::default(),
+        budget: std::cell::Cell::new(0),
+        diagonal_memo: HashMap::new(),
         out: Vec::new(),
     };
     let mut atoms = Atoms::default();
