@@ -18,6 +18,7 @@ use egg::{
 };
 
 use super::analysis::{MathAnalysis, MathEGraph, union_checked};
+use super::matcher::Matcher;
 use super::reach::{Op, operations};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{Dim, Math, Shape};
@@ -591,14 +592,24 @@ impl Rule {
                     rhs: r.rhs,
                     conds: r.conds,
                 };
-                (r.name, Pattern::new(r.lhs), g, format!("{file}:{}", r.line))
+                (
+                    r.name,
+                    Matcher::new(Pattern::new(r.lhs)),
+                    g,
+                    format!("{file}:{}", r.line),
+                )
             }
             Source::Spec(s) => {
                 let g = Guarded {
                     rhs: s.rhs.clone(),
                     conds: s.conds.clone(),
                 };
-                (s.name.as_str(), s.lhs.clone(), g, s.origin.clone())
+                (
+                    s.name.as_str(),
+                    Matcher::new(s.lhs.clone()),
+                    g,
+                    s.origin.clone(),
+                )
             }
         };
         Rewrite::new(name, lhs, rhs)
@@ -742,7 +753,7 @@ fn into_rewrites(specs: Vec<RuleSpec>) -> Result<Vec<Rewrite<Math, MathAnalysis>
                 rhs: s.rhs,
                 conds: s.conds,
             };
-            Rewrite::new(s.name, s.lhs, g)
+            Rewrite::new(s.name, Matcher::new(s.lhs), g)
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("{}: {e}", s.origin)))
         })
         .collect()
