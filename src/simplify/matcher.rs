@@ -228,7 +228,9 @@ impl Run<'_> {
                         continue;
                     }
                     self.regs.truncate(*out);
-                    self.regs.extend_from_slice(n.children());
+                    for c in n.children() {
+                        self.regs.push(*c);
+                    }
                     if !self.run(at + 1) {
                         return false;
                     }

@@ -656,7 +656,8 @@ pub struct Guarded {
 /// in the e-graph (nothing is added).
 fn lookup_instantiation(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> Option<Id> {
     let nodes = ast.as_ref();
-    let mut ids: Vec<Id> = Vec::with_capacity(nodes.len());
+    // Right sides are small: no allocation for most (this runs for every match).
+    let mut ids: smallvec::SmallVec<[Id; 16]> = smallvec::SmallVec::new();
     for node in nodes {
         let id = match node {
             ENodeOrVar::Var(v) => eg.find(subst[*v]),
