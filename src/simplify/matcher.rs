@@ -21,8 +21,8 @@
 
 use std::borrow::Cow;
 
-use egg::{ENodeOrVar, Id, Language, Pattern, PatternAst, SearchMatches, Searcher, Subst, Var};
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use egg::{ENodeOrVar, Id, Language, PatternAst, SearchMatches, Searcher, Subst, Var};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::analysis::{MathAnalysis, MathEGraph};
 use crate::ir::Math;
@@ -48,10 +48,10 @@ enum Step {
     Leaf { leaf: usize, i: usize },
 }
 
-/// A left side compiled for [`Searcher`]: egg's pattern (for its AST and
-/// explanations) and the program this module runs.
+/// A left side compiled for [`Searcher`]: its AST (for explanations) and the
+/// program this module runs.
 pub struct Matcher {
-    pattern: Pattern<Math>,
+    ast: PatternAst<Math>,
     steps: Vec<Step>,
     /// The leaf nodes the `Leaf` steps look up.
     leaves: Vec<Math>,
@@ -193,6 +193,27 @@ impl<'p> Compiler<'p> {
     }
 }
 
+/// The pattern with equal subterms shared (egg's `RecExpr::compact`, which egg's
+/// `Pattern::new` applies before compiling: `?a` used twice is one node).
+fn compact(ast: &PatternAst<Math>) -> PatternAst<Math> {
+    let mut ids: Vec<Id> = Vec::with_capacity(ast.as_ref().len());
+    let mut seen: FxHashMap<ENodeOrVar<Math>, Id> = FxHashMap::default();
+    let mut out = PatternAst::default();
+    for node in ast.as_ref() {
+        let node = node.clone().map_children(|c| ids[usize::from(c)]);
+        let id = match seen.get(&node) {
+            Some(id) => *id,
+            None => {
+                let id = out.add(node.clone());
+                seen.insert(node, id);
+                id
+            }
+        };
+        ids.push(id);
+    }
+    out
+}
+
 /// What a search reads while it runs.
 struct Run<'a> {
     eg: &'a MathEGraph,
@@ -265,9 +286,10 @@ impl Run<'_> {
 }
 
 impl Matcher {
-    /// Compiles a left side as egg does.
-    pub fn new(pattern: Pattern<Math>) -> Matcher {
-        let (steps, vars) = Compiler::new(pattern.ast.as_ref()).compile();
+    /// Compiles a left side as egg does (egg's program itself is never built).
+    pub fn new(ast: PatternAst<Math>) -> Matcher {
+        let ast = compact(&ast);
+        let (steps, vars) = Compiler::new(ast.as_ref()).compile();
         let mut leaves: Vec<Math> = Vec::new();
         let steps = steps
             .into_iter()
@@ -283,7 +305,7 @@ impl Matcher {
             })
             .collect();
         Matcher {
-            pattern,
+            ast,
             steps,
             leaves,
             vars,
@@ -331,7 +353,7 @@ impl Matcher {
             out.push(SearchMatches {
                 eclass,
                 substs: run.found.drain(..).collect(),
-                ast: Some(Cow::Borrowed(&self.pattern.ast)),
+                ast: Some(Cow::Borrowed(&self.ast)),
             });
         }
         out
@@ -339,7 +361,7 @@ impl Matcher {
 
     /// The pattern's AST.
     pub fn ast(&self) -> &PatternAst<Math> {
-        &self.pattern.ast
+        &self.ast
     }
 }
 
@@ -361,7 +383,7 @@ impl Searcher<Math, MathAnalysis> for Matcher {
         if limit == 0 {
             return Vec::new();
         }
-        match self.pattern.ast.as_ref().last() {
+        match self.ast.as_ref().last() {
             Some(ENodeOrVar::ENode(e)) => match eg.classes_for_op(&e.discriminant()) {
                 None => Vec::new(),
                 Some(ids) => self.search_classes(eg, ids, limit),
@@ -371,11 +393,19 @@ impl Searcher<Math, MathAnalysis> for Matcher {
     }
 
     fn vars(&self) -> Vec<Var> {
-        self.pattern.vars()
+        let mut vars = Vec::new();
+        for n in self.ast.as_ref() {
+            if let ENodeOrVar::Var(v) = n
+                && !vars.contains(v)
+            {
+                vars.push(*v);
+            }
+        }
+        vars
     }
 
     fn get_pattern_ast(&self) -> Option<&PatternAst<Math>> {
-        Some(&self.pattern.ast)
+        Some(&self.ast)
     }
 }
 
@@ -383,7 +413,7 @@ impl Searcher<Math, MathAnalysis> for Matcher {
 mod tests {
     use super::*;
     use crate::simplify::rules::{Phase, compile_phase};
-    use egg::Searcher;
+    use egg::{Pattern, Searcher};
 
     /// egg's program as its `Debug` prints it, reduced to the steps' kinds and
     /// registers, and the same of ours.
@@ -426,7 +456,7 @@ mod tests {
                 let rw = r.rewrite().expect("compiles");
                 let ast = rw.searcher.get_pattern_ast().expect("a pattern").clone();
                 let egg = Pattern::new(ast.clone());
-                let (steps, _) = Compiler::new(ast.as_ref()).compile();
+                let (steps, _) = Compiler::new(compact(&ast).as_ref()).compile();
                 let ours = steps
                     .iter()
                     .map(|s| match s {
@@ -546,7 +576,7 @@ mod tests {
                 let rw = r.rewrite().expect("compiles");
                 let ast = rw.searcher.get_pattern_ast().expect("a pattern").clone();
                 let egg = Pattern::new(ast.clone());
-                let ours = Matcher::new(Pattern::new(ast));
+                let ours = Matcher::new(ast);
                 let all = flat(egg.search(&eg));
                 matched += usize::from(!all.is_empty());
                 assert_eq!(flat(ours.search(&eg)), all, "{}", rw.name);

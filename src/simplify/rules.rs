@@ -592,12 +592,7 @@ impl Rule {
                     rhs: r.rhs,
                     conds: r.conds,
                 };
-                (
-                    r.name,
-                    Matcher::new(Pattern::new(r.lhs)),
-                    g,
-                    format!("{file}:{}", r.line),
-                )
+                (r.name, Matcher::new(r.lhs), g, format!("{file}:{}", r.line))
             }
             Source::Spec(s) => {
                 let g = Guarded {
@@ -606,7 +601,7 @@ impl Rule {
                 };
                 (
                     s.name.as_str(),
-                    Matcher::new(s.lhs.clone()),
+                    Matcher::new(s.lhs.ast.clone()),
                     g,
                     s.origin.clone(),
                 )
@@ -754,7 +749,7 @@ fn into_rewrites(specs: Vec<RuleSpec>) -> Result<Vec<Rewrite<Math, MathAnalysis>
                 rhs: s.rhs,
                 conds: s.conds,
             };
-            Rewrite::new(s.name, Matcher::new(s.lhs), g)
+            Rewrite::new(s.name, Matcher::new(s.lhs.ast), g)
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("{}: {e}", s.origin)))
         })
         .collect()
