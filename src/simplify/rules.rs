@@ -663,9 +663,13 @@ fn lookup_instantiation(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) 
     ids.last().copied()
 }
 
-/// The shape of a pattern instantiated with `subst`, without adding it.
+/// The shape of a pattern instantiated with `subst`, without adding it (this runs for
+/// every rule application: no allocation for a right side of up to 16 nodes).
 pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> Option<Shape> {
-    let mut shapes: Vec<(Option<Shape>, Option<Dim>)> = Vec::with_capacity(ast.as_ref().len());
+    type Entry = (Option<Shape>, Option<Dim>);
+    let mut shapes: smallvec::SmallVec<[Entry; 16]> = smallvec::SmallVec::new();
+    // An empty map, made once: the rules' right sides name no symbols.
+    let vars = std::collections::HashMap::new();
     for node in ast.as_ref() {
         let entry = match node {
             ENodeOrVar::Var(v) => {
@@ -677,12 +681,11 @@ pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> 
                     (None, Some(d.0.clone()))
                 } else {
                     // `I`'s dimension child has no shape; its rule reads the dimension.
-                    let kids: Option<Vec<Shape>> = n
+                    let kids: Option<smallvec::SmallVec<[Shape; 2]>> = n
                         .children()
                         .iter()
                         .map(|c| shapes[usize::from(*c)].0.clone())
                         .collect();
-                    let vars = std::collections::HashMap::new();
                     (
                         resolved_shape(n, &vars, &kids.unwrap_or_default(), &|id| {
                             shapes[usize::from(id)].1.clone()
