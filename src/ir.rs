@@ -208,7 +208,8 @@ pub struct Graph {
     pub expr: RecExpr<Math>,
     /// The shape of each node (`None` only for dimension leaves).
     pub shapes: Vec<Option<Shape>>,
-    memo: HashMap<Math, Id>,
+    /// Each node's id (a fast hash: it is only looked up, never iterated).
+    memo: rustc_hash::FxHashMap<Math, Id>,
     /// Shapes of the variables.
     pub vars: HashMap<Symbol, Shape>,
     rule: ShapeRule,
@@ -221,7 +222,7 @@ impl Graph {
         Graph {
             expr: RecExpr::default(),
             shapes: Vec::new(),
-            memo: HashMap::new(),
+            memo: rustc_hash::FxHashMap::default(),
             vars,
             rule,
         }

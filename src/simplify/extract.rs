@@ -39,12 +39,30 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
         }
         let index: HashMap<Id, usize> =
             classes.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-        // The classes whose cost depends on each class.
+        // The position of each node's children among the classes, read once (the
+        // passes below then index vectors, not hash maps), and the classes whose cost
+        // depends on each class.
+        let at = |c: &Id| index.get(&egraph.find(*c)).copied();
+        let kids: Vec<Vec<[Option<usize>; 2]>> = classes
+            .iter()
+            .map(|class| {
+                class
+                    .iter()
+                    .map(|n| {
+                        let mut k = [None; 2];
+                        for (slot, c) in k.iter_mut().zip(n.children()) {
+                            *slot = at(c);
+                        }
+                        k
+                    })
+                    .collect()
+            })
+            .collect();
         let mut parents: Vec<Vec<usize>> = vec![Vec::new(); classes.len()];
         for (i, class) in classes.iter().enumerate() {
             for node in class.iter() {
                 for c in node.children() {
-                    if let Some(&k) = index.get(&egraph.find(*c)) {
+                    if let Some(k) = at(c) {
                         parents[k].push(i);
                     }
                 }
@@ -55,8 +73,7 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
             p.dedup();
         }
         let mut dirty = vec![true; classes.len()];
-        let mut costs: HashMap<Id, (CF::Cost, Math)> =
-            HashMap::with_capacity_and_hasher(classes.len(), Default::default());
+        let mut best: Vec<Option<(CF::Cost, Math)>> = vec![None; classes.len()];
         let mut changed = true;
         while changed {
             changed = false;
@@ -64,11 +81,23 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
                 if !std::mem::replace(&mut dirty[i], false) {
                     continue;
                 }
-                let best = class
+                let cheapest = class
                     .iter()
-                    .map(|n| {
-                        let known = n.all(|c| costs.contains_key(&egraph.find(c)));
-                        let cost = known.then(|| cf.cost(n, |c| costs[&egraph.find(c)].0.clone()));
+                    .zip(&kids[i])
+                    .map(|(n, k)| {
+                        let kids = &k[..n.len()];
+                        let known = kids.iter().all(|c| c.is_some_and(|c| best[c].is_some()));
+                        let cost = known.then(|| {
+                            cf.cost(n, |c| {
+                                let pos = n.children().iter().position(|x| *x == c);
+                                let slot = pos.and_then(|p| kids[p]);
+                                let found = slot.and_then(|s| best[s].as_ref());
+                                match found {
+                                    Some((cost, _)) => cost.clone(),
+                                    None => unreachable!("a child's cost is known"),
+                                }
+                            })
+                        });
                         (cost, n)
                     })
                     .min_by(|a, b| match (&a.0, &b.0) {
@@ -77,15 +106,15 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
                         (None, Some(_)) => std::cmp::Ordering::Greater,
                         (None, None) => std::cmp::Ordering::Equal,
                     });
-                let Some((Some(cost), node)) = best else {
+                let Some((Some(cost), node)) = cheapest else {
                     continue;
                 };
-                let better = match costs.get(&class.id) {
+                let better = match &best[i] {
                     None => true,
                     Some((old, _)) => cost < *old,
                 };
                 if better {
-                    costs.insert(class.id, (cost, node.clone()));
+                    best[i] = Some((cost, node.clone()));
                     changed = true;
                     for &p in &parents[i] {
                         dirty[p] = true;
@@ -93,6 +122,11 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
                 }
             }
         }
+        let costs = classes
+            .iter()
+            .zip(best)
+            .filter_map(|(c, b)| Some((c.id, b?)))
+            .collect();
         Extractor { egraph, costs }
     }
 

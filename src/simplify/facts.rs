@@ -98,7 +98,14 @@ pub(super) fn props(eg: &MathEGraph, node: &Math, shape: &Option<Shape>) -> Prop
         }
         None => leaf(eg, node),
     };
-    if let Math::Mul([a, b]) = node {
+    // Only a square product can be symmetric (AAᵀ, ASAᵀ are): the search of the
+    // children's classes is skipped where it could not change the facts.
+    let square = shape.as_ref().is_none_or(Shape::is_square);
+    if let Math::Mul([a, b]) = node
+        && square
+        && !p.symmetric
+        && !scalar_shape
+    {
         p.symmetric |= sym_product(eg, *a, *b);
     }
     p.symmetric |= scalar_shape;

@@ -8,6 +8,7 @@ pub mod cse;
 pub mod extract;
 pub mod facts;
 pub mod linear;
+pub mod matcher;
 pub mod mono;
 pub mod poly;
 pub mod ratfun;

@@ -18,6 +18,7 @@ use egg::{
 };
 
 use super::analysis::{MathAnalysis, MathEGraph, union_checked};
+use super::matcher::Matcher;
 use super::reach::{Op, operations};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{Dim, Math, Shape};
@@ -591,14 +592,19 @@ impl Rule {
                     rhs: r.rhs,
                     conds: r.conds,
                 };
-                (r.name, Pattern::new(r.lhs), g, format!("{file}:{}", r.line))
+                (r.name, Matcher::new(r.lhs), g, format!("{file}:{}", r.line))
             }
             Source::Spec(s) => {
                 let g = Guarded {
                     rhs: s.rhs.clone(),
                     conds: s.conds.clone(),
                 };
-                (s.name.as_str(), s.lhs.clone(), g, s.origin.clone())
+                (
+                    s.name.as_str(),
+                    Matcher::new(s.lhs.ast.clone()),
+                    g,
+                    s.origin.clone(),
+                )
             }
         };
         Rewrite::new(name, lhs, rhs)
@@ -645,7 +651,8 @@ pub struct Guarded {
 /// in the e-graph (nothing is added).
 fn lookup_instantiation(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> Option<Id> {
     let nodes = ast.as_ref();
-    let mut ids: Vec<Id> = Vec::with_capacity(nodes.len());
+    // Right sides are small: no allocation for most (this runs for every match).
+    let mut ids: smallvec::SmallVec<[Id; 16]> = smallvec::SmallVec::new();
     for node in nodes {
         let id = match node {
             ENodeOrVar::Var(v) => eg.find(subst[*v]),
@@ -656,9 +663,13 @@ fn lookup_instantiation(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) 
     ids.last().copied()
 }
 
-/// The shape of a pattern instantiated with `subst`, without adding it.
+/// The shape of a pattern instantiated with `subst`, without adding it (this runs for
+/// every rule application: no allocation for a right side of up to 16 nodes).
 pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> Option<Shape> {
-    let mut shapes: Vec<(Option<Shape>, Option<Dim>)> = Vec::with_capacity(ast.as_ref().len());
+    type Entry = (Option<Shape>, Option<Dim>);
+    let mut shapes: smallvec::SmallVec<[Entry; 16]> = smallvec::SmallVec::new();
+    // An empty map, made once: the rules' right sides name no symbols.
+    let vars = std::collections::HashMap::new();
     for node in ast.as_ref() {
         let entry = match node {
             ENodeOrVar::Var(v) => {
@@ -670,12 +681,11 @@ pub fn pattern_shape(ast: &PatternAst<Math>, eg: &MathEGraph, subst: &Subst) -> 
                     (None, Some(d.0.clone()))
                 } else {
                     // `I`'s dimension child has no shape; its rule reads the dimension.
-                    let kids: Option<Vec<Shape>> = n
+                    let kids: Option<smallvec::SmallVec<[Shape; 2]>> = n
                         .children()
                         .iter()
                         .map(|c| shapes[usize::from(*c)].0.clone())
                         .collect();
-                    let vars = std::collections::HashMap::new();
                     (
                         resolved_shape(n, &vars, &kids.unwrap_or_default(), &|id| {
                             shapes[usize::from(id)].1.clone()
@@ -742,7 +752,7 @@ fn into_rewrites(specs: Vec<RuleSpec>) -> Result<Vec<Rewrite<Math, MathAnalysis>
                 rhs: s.rhs,
                 conds: s.conds,
             };
-            Rewrite::new(s.name, s.lhs, g)
+            Rewrite::new(s.name, Matcher::new(s.lhs.ast), g)
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("{}: {e}", s.origin)))
         })
         .collect()
