@@ -94,7 +94,7 @@ fn sums_are_written_with_their_common_factors_out() {
             "alpha^2*x + alpha^3*A*y",
             "(* (^ alpha 2) (+ x (* (* alpha A) y)))",
         ),
-        ("x/s^2 - (beta/s)*y", "(/ (+ (* (/ 1 s) x) (neg (* beta y))) s)"),
+        ("x/s^2 - (beta/s)*y", "(/ (+ (/ x s) (neg (* beta y))) s)"),
         // a 1×1 product is one scalar: xᵀy is taken out whole, never split
         (
             "(x'*y)*A*x + (x'*y)*B*x",

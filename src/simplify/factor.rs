@@ -98,6 +98,7 @@ pub(super) fn common(
     if none && left.is_empty() && right.is_empty() && !grouped {
         return None;
     }
+    inner.iter_mut().for_each(|(_, t)| divide(t));
     Some(Factored {
         terms: inner,
         left,
@@ -204,6 +205,28 @@ fn group(terms: &mut Vec<(Rational, Term)>, side: Side) -> bool {
     }
     *terms = out;
     grouped
+}
+
+/// A term whose scalar factor is a reciprocal 1/d written as a quotient: P/γ, not
+/// (1/γ)P.
+fn divide(t: &mut Term) {
+    let [one_over] = t.scalars.as_slice() else {
+        return;
+    };
+    let (Math::Div(_), [n, d]) = (&one_over.op, one_over.kids.as_slice()) else {
+        return;
+    };
+    if t.factors.is_empty() || number(n) != Some(Rational::ONE) {
+        return;
+    }
+    let d = d.clone();
+    let matrix = Term {
+        scalars: Vec::new(),
+        factors: std::mem::take(&mut t.factors),
+    }
+    .tree();
+    t.scalars.clear();
+    t.factors = vec![Tree::node(Math::Div([Id::from(0usize); 2]), vec![matrix, d])];
 }
 
 /// The atoms whose powers have one sign in every term taken out: the inner terms,
