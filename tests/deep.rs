@@ -185,7 +185,10 @@ fn printed_bytes_grow_linearly_but_for_the_width_of_indices() {
     let deep = b64 as f64 / b8 as f64;
     assert!(deep <= 9.05, "bytes: L=64 is {deep:.2}× L=8 ({b64} / {b8})");
     let doubled = b128 as f64 / b64 as f64;
-    assert!(doubled <= 2.1, "bytes: L=128 is {doubled:.2}× L=64 ({b128} / {b64})");
+    assert!(
+        doubled <= 2.1,
+        "bytes: L=128 is {doubled:.2}× L=64 ({b128} / {b64})"
+    );
 }
 
 #[test]

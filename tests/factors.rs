@@ -106,9 +106,15 @@ fn sums_are_written_with_their_common_factors_out() {
             "(* A (+ (+ (* B x) (* C y)) (neg y)))",
         ),
         // the same last one, then BA − CA grouped: ((B − C)A + AB)x
-        ("B*A*x - C*A*x + A*B*x", "(* (+ (* (+ B (neg C)) A) (* A B)) x)"),
+        (
+            "B*A*x - C*A*x + A*B*x",
+            "(* (+ (* (+ B (neg C)) A) (* A B)) x)",
+        ),
         // some terms share a last factor, another does not: grouped among themselves
-        ("A*x + B*x - 2*alpha*x", "(+ (* (+ A B) x) (neg (* 2 (* alpha x))))"),
+        (
+            "A*x + B*x - 2*alpha*x",
+            "(+ (* (+ A B) x) (neg (* 2 (* alpha x))))",
+        ),
         // two terms with a matrix factor in common are the rules' (rules/sums.rules)
         ("A*B*x + A*C*y", ""),
         // different sides, different signs, a bare term: nothing to take out
@@ -146,7 +152,10 @@ fn same_values(a: &RecExpr<Math>, b: &RecExpr<Math>, m: &matgrad::model::Model) 
             continue;
         }
         let err = rel(&got, &want);
-        assert!(err < 1e-8, "{a}\nfactored {b}\nerror {err:e} at seed {seed}");
+        assert!(
+            err < 1e-8,
+            "{a}\nfactored {b}\nerror {err:e} at seed {seed}"
+        );
         compared += 1;
     }
     compared
@@ -168,13 +177,7 @@ fn scalar() -> impl Strategy<Value = String> {
 
 /// A vector term: scalar factors, then matrix factors in order, then a vector.
 fn term() -> impl Strategy<Value = String> {
-    let matrix = prop_oneof![
-        Just("A"),
-        Just("B"),
-        Just("A'"),
-        Just("C"),
-        Just("(A + B)")
-    ];
+    let matrix = prop_oneof![Just("A"), Just("B"), Just("A'"), Just("C"), Just("(A + B)")];
     let vector = prop_oneof![Just("x"), Just("y"), Just("(x .* y)"), Just("(x - y)")];
     (
         prop::collection::vec(scalar(), 0..3),
@@ -236,7 +239,10 @@ fn check(src: &str) -> Result<(bool, bool), TestCaseError> {
             continue;
         }
         let err = rel(&got, &want);
-        prop_assert!(err < 1e-8, "{src}\nfactored {out}\nerror {err:e} at seed {seed}");
+        prop_assert!(
+            err < 1e-8,
+            "{src}\nfactored {out}\nerror {err:e} at seed {seed}"
+        );
         compared = true;
     }
     Ok((true, compared))

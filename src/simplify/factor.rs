@@ -226,7 +226,10 @@ fn divide(t: &mut Term) {
     }
     .tree();
     t.scalars.clear();
-    t.factors = vec![Tree::node(Math::Div([Id::from(0usize); 2]), vec![matrix, d])];
+    t.factors = vec![Tree::node(
+        Math::Div([Id::from(0usize); 2]),
+        vec![matrix, d],
+    )];
 }
 
 /// The atoms whose powers have one sign in every term taken out: the inner terms,
@@ -346,9 +349,12 @@ fn scalar_tree(t: &Tree, scalar: &dyn Fn(Symbol) -> bool) -> bool {
         | Math::Norm(_)
         | Math::Sum(_)
         | Math::LogSumExp(_) => true,
-        Math::Neg(_) | Math::Mul(_) | Math::Div(_) | Math::Pow(_) | Math::Add(_) | Math::Fun(..) => {
-            t.kids.iter().all(|k| scalar_tree(k, scalar))
-        }
+        Math::Neg(_)
+        | Math::Mul(_)
+        | Math::Div(_)
+        | Math::Pow(_)
+        | Math::Add(_)
+        | Math::Fun(..) => t.kids.iter().all(|k| scalar_tree(k, scalar)),
         _ => false,
     }
 }
