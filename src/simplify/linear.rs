@@ -55,6 +55,24 @@ pub fn tree_size(expr: &RecExpr<Math>) -> usize {
     size.last().copied().unwrap_or(0)
 }
 
+/// The operations of `expr` with each distinct subterm counted once, as the printed
+/// result counts a helper once.
+pub fn shared_operations(expr: &RecExpr<Math>) -> usize {
+    let mut ids: Vec<Id> = Vec::with_capacity(expr.as_ref().len());
+    let mut memo: HashMap<Math, Id> = HashMap::new();
+    let mut ops = 0;
+    for n in expr.as_ref() {
+        let node = n.clone().map_children(|c| ids[usize::from(c)]);
+        let next = Id::from(memo.len());
+        let id = *memo.entry(node).or_insert_with(|| {
+            ops += usize::from(!n.is_leaf());
+            next
+        });
+        ids.push(id);
+    }
+    ops
+}
+
 /// The largest matrix power written out as a product of its factors.
 const MAX_POWER: i128 = 8;
 

@@ -488,10 +488,11 @@ pub fn simplify_with(
         if let Some(x) = linear::expand(e, &shapes, &symmetric) {
             known.push((e.clone(), x, "linear pass"));
         }
-        // Only a shorter writing (counted as a tree): an equal-sized one would only
-        // give extraction another tie to break.
+        // Only a shorter writing (a shared subterm counted once, as a helper is): an
+        // equal-sized one would only give extraction another tie to break, and one
+        // shorter as a tree only may break the sharing of a subterm.
         if let Some(x) = linear::factored(e, &shapes, &symmetric)
-            .filter(|x| linear::tree_size(x) < linear::tree_size(e))
+            .filter(|x| linear::shared_operations(x) < linear::shared_operations(e))
         {
             known.push((e.clone(), x, "common factors"));
         }
