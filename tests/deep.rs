@@ -138,11 +138,24 @@ fn every_layer_has_its_backpropagated_error_as_a_helper() {
     }
 }
 
+/// Bytes of the printed unicode text.
+fn printed_bytes(g: &Gradient) -> usize {
+    g.print(matgrad::Notation::Unicode).len()
+}
+
+/// Bytes of the printed unicode text that are not digits: all of it but the indices
+/// of the names.
+fn printed_bytes_but_indices(g: &Gradient) -> usize {
+    let text = g.print(matgrad::Notation::Unicode);
+    text.bytes().filter(|b| !b.is_ascii_digit()).count()
+}
+
 #[test]
 fn printed_size_and_egraph_grow_linearly() {
     let (shallow, deep) = (derive(Form::Nested, 8), derive(Form::Nested, 64));
     for (what, size) in [
         ("printed size", printed_size as fn(&Gradient) -> usize),
+        ("printed bytes but indices", printed_bytes_but_indices),
         ("e-graph nodes", egraph_nodes),
     ] {
         let (a, b) = (size(&shallow), size(&deep));
@@ -150,6 +163,32 @@ fn printed_size_and_egraph_grow_linearly() {
         println!("{what}: L=8 {a}, L=64 {b} ({ratio:.2}×)");
         assert!(ratio <= 8.5, "{what}: L=64 is {ratio:.2}× L=8 ({b} / {a})");
     }
+}
+
+/// The printed bytes, indices included. Their only growth beyond the linear is the
+/// width of the indices (W9 → W10, k9 → u1 → k10): every layer prints its weight's
+/// name three times and its two helpers' names seven times. The user's own names
+/// alone make L = 64 8.47× L = 8 (helper names without digits, which cannot all be
+/// told apart); with matgrad's names of two or three characters (k1 … k9, u1 … u9,
+/// …, then k10) it is 9.0×, and doubling the depth at most doubles the size and a
+/// little (the indices one digit wider every tenfold depth).
+#[test]
+fn printed_bytes_grow_linearly_but_for_the_width_of_indices() {
+    let sizes: Vec<(usize, usize)> = [8, 64, 128]
+        .into_iter()
+        .map(|l| (l, printed_bytes(&derive(Form::Nested, l))))
+        .collect();
+    println!("printed bytes: {sizes:?}");
+    let [(_, b8), (_, b64), (_, b128)] = sizes[..] else {
+        unreachable!()
+    };
+    let deep = b64 as f64 / b8 as f64;
+    assert!(deep <= 9.05, "bytes: L=64 is {deep:.2}× L=8 ({b64} / {b8})");
+    let doubled = b128 as f64 / b64 as f64;
+    assert!(
+        doubled <= 2.1,
+        "bytes: L=128 is {doubled:.2}× L=64 ({b128} / {b64})"
+    );
 }
 
 #[test]

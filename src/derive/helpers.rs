@@ -148,16 +148,28 @@ pub(super) fn fresh_name(shape: &Shape, taken: &HashSet<String>) -> Symbol {
     } else {
         &["K", "M", "P", "Q", "R", "S", "U", "V", "G", "H"]
     };
-    let base = pool.iter().find(|n| !taken.contains(**n));
-    match base {
-        Some(n) => Symbol::from(*n),
-        None => {
-            let stem = pool[0];
-            let i = (1..)
-                .find(|i| !taken.contains(&format!("{stem}{i}")))
-                .unwrap_or(0);
-            Symbol::from(format!("{stem}{i}"))
+    if let Some(n) = pool.iter().find(|n| !taken.contains(**n)) {
+        return Symbol::from(*n);
+    }
+    numbered(pool, taken)
+}
+
+/// The shortest numbered name free: k1 … k9, u1 … u9, … with each letter of the
+/// pool, then k10 … k99, u10 …, so that a deep network's hundred helpers have names
+/// of two or three characters, not four (`e` is left out: `2e1` reads as a number).
+fn numbered(pool: &[&str], taken: &HashSet<String>) -> Symbol {
+    let stems: Vec<&str> = pool.iter().copied().filter(|s| *s != "e").collect();
+    let mut low = 1u64;
+    loop {
+        for stem in &stems {
+            let free = (low..low.saturating_mul(10))
+                .map(|i| format!("{stem}{i}"))
+                .find(|n| !taken.contains(n));
+            if let Some(n) = free {
+                return Symbol::from(n.as_str());
+            }
         }
+        low = low.saturating_mul(10);
     }
 }
 

@@ -55,6 +55,24 @@ pub fn tree_size(expr: &RecExpr<Math>) -> usize {
     size.last().copied().unwrap_or(0)
 }
 
+/// The operations of `expr` with each distinct subterm counted once, as the printed
+/// result counts a helper once.
+pub fn shared_operations(expr: &RecExpr<Math>) -> usize {
+    let mut ids: Vec<Id> = Vec::with_capacity(expr.as_ref().len());
+    let mut memo: HashMap<Math, Id> = HashMap::new();
+    let mut ops = 0;
+    for n in expr.as_ref() {
+        let node = n.clone().map_children(|c| ids[usize::from(c)]);
+        let next = Id::from(memo.len());
+        let id = *memo.entry(node).or_insert_with(|| {
+            ops += usize::from(!n.is_leaf());
+            next
+        });
+        ids.push(id);
+    }
+    ops
+}
+
 /// The largest matrix power written out as a product of its factors.
 const MAX_POWER: i128 = 8;
 
@@ -66,7 +84,7 @@ pub(super) struct Term {
 }
 
 impl Term {
-    fn of(t: Tree, scalar: bool) -> Term {
+    pub(super) fn of(t: Tree, scalar: bool) -> Term {
         if scalar {
             Term {
                 scalars: vec![t],
@@ -193,6 +211,26 @@ pub fn expand(
     shapes: &HashMap<Symbol, Shape>,
     symmetric: &HashSet<Symbol>,
 ) -> Option<RecExpr<Math>> {
+    expand_with(expr, shapes, symmetric, false)
+}
+
+/// [`expand`] with the factors common to the terms of each sum taken out
+/// ([`super::factor`]): (1/s)Aᵀx − 2(c/s²)x + (1/s)Ax is (Aᵀx − 2(c/s)x + Ax)/s,
+/// AB + AC + AD is A(B + C + D). `None` when no sum has a common factor.
+pub fn factored(
+    expr: &RecExpr<Math>,
+    shapes: &HashMap<Symbol, Shape>,
+    symmetric: &HashSet<Symbol>,
+) -> Option<RecExpr<Math>> {
+    expand_with(expr, shapes, symmetric, true)
+}
+
+fn expand_with(
+    expr: &RecExpr<Math>,
+    shapes: &HashMap<Symbol, Shape>,
+    symmetric: &HashSet<Symbol>,
+    factor: bool,
+) -> Option<RecExpr<Math>> {
     if tree_size(expr) > MAX_TREE || tree_depth(expr) > MAX_DEPTH {
         return None;
     }
@@ -200,8 +238,16 @@ pub fn expand(
     let root = g
         .import(expr, Id::from(expr.as_ref().len().checked_sub(1)?))
         .ok()?;
-    let pass = Pass { g: &g, symmetric };
+    let pass = Pass {
+        g: &g,
+        symmetric,
+        factor,
+        factored: std::cell::Cell::new(false),
+    };
     let out = pass.normal(root);
+    if factor && !pass.factored.get() {
+        return None;
+    }
     let before = Tree::from_root(expr);
     (out != before).then(|| out.to_expr())
 }
@@ -209,6 +255,10 @@ pub fn expand(
 struct Pass<'a> {
     g: &'a Graph,
     symmetric: &'a HashSet<Symbol>,
+    /// Take the factors common to its terms out of each sum.
+    factor: bool,
+    /// Some sum had a common factor taken out.
+    factored: std::cell::Cell<bool>,
 }
 
 impl Pass<'_> {
@@ -292,6 +342,16 @@ impl Pass<'_> {
                     .powi(-1)
                     .and_then(|k| scale(self.comb(*a), k))
                     .unwrap_or_else(|| self.atom(id)),
+                // A/s as (1/s)A, so that 1/s meets the other scalar factors of A's terms.
+                _ if self.factor && g.shape(*b).is_scalar() && !g.shape(*a).is_scalar() => {
+                    let recip = Tree::node(
+                        Math::Div([Id::from(0usize); 2]),
+                        vec![num(Rational::ONE), self.normal(*b)],
+                    );
+                    let by = vec![(Rational::ONE, Term::of(recip, true))];
+                    self.multiply(&self.comb(*a), &by)
+                        .unwrap_or_else(|| self.atom(id))
+                }
                 _ => self.atom(id),
             },
             Math::MatPow([a, k]) => match g.node(*k) {
@@ -391,6 +451,17 @@ impl Pass<'_> {
                 (c != Rational::ZERO).then_some((c, t))
             })
             .collect();
+        // Scalar sums are the rational pass's (`super::ratfun`).
+        if self.factor
+            && !self.g.shape(id).is_scalar()
+            && let Some(f) = super::factor::common(&terms, &|s| {
+                self.g.vars.get(&s).is_some_and(|x| x.is_scalar())
+            })
+        {
+            self.factored.set(true);
+            let inner = sum_of(f.terms.clone()).unwrap_or_else(|| self.zero(id));
+            return f.around(inner);
+        }
         sum_of(terms).unwrap_or_else(|| self.zero(id))
     }
 

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod cost;
 pub mod cse;
 pub mod extract;
+pub mod factor;
 pub mod facts;
 pub mod linear;
 pub mod matcher;
@@ -486,6 +487,14 @@ pub fn simplify_with(
     for e in &extracted {
         if let Some(x) = linear::expand(e, &shapes, &symmetric) {
             known.push((e.clone(), x, "linear pass"));
+        }
+        // Only a shorter writing (a shared subterm counted once, as a helper is): an
+        // equal-sized one would only give extraction another tie to break, and one
+        // shorter as a tree only may break the sharing of a subterm.
+        if let Some(x) = linear::factored(e, &shapes, &symmetric)
+            .filter(|x| linear::shared_operations(x) < linear::shared_operations(e))
+        {
+            known.push((e.clone(), x, "common factors"));
         }
         for (a, b) in ratfun::equalities(e, &shapes, &rational_knows) {
             known.push((a, b, "rational pass"));
