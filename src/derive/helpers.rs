@@ -477,7 +477,12 @@ fn without_identity_factors(t: &Tree, scalar: &HashMap<Symbol, bool>) -> (Tree, 
             }
             Math::Sum(_) | Math::LogSumExp(_) => Some(true),
             Math::Eye(_) | Math::DiagM(_) => Some(false),
-            Math::Add(_) | Math::Hadamard(_) | Math::Mul(_) | Math::Neg(_) => all(&kinds),
+            Math::Add(_) | Math::Hadamard(_) | Math::Neg(_) => all(&kinds),
+            // A product of two non-scalars may be one (xᵀy): known only with a scalar.
+            Math::Mul(_) => match kinds.as_slice() {
+                [Some(true), k] | [k, Some(true)] => *k,
+                _ => None,
+            },
             Math::Transpose(_) | Math::Inv(_) | Math::Fun(..) => all(&kinds),
             _ => None,
         };
