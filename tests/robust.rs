@@ -312,7 +312,9 @@ fn views_of_large_inputs_end_in_time() {
             "{opts:?}: {}",
             &out[..out.len().min(300)]
         );
-        assert!(took < Duration::from_secs(2), "{opts:?}: {took:?}");
+        // A bound on blow-ups (these took 9 to 27 s before), not a speed test: the
+        // Hessian of the chain takes about 1.3 s alone and more on a loaded machine.
+        assert!(took < Duration::from_secs(5), "{opts:?}: {took:?}");
     }
 }
 
