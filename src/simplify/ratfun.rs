@@ -224,13 +224,7 @@ impl Pass<'_> {
         let Some(r) = self.diagonal(id, &mut atoms, 0) else {
             return;
         };
-        let rooted = squares_out(&r, &atoms);
-        let Some((v, false)) = [Some(r), rooted]
-            .into_iter()
-            .flatten()
-            .filter_map(|r| build(&r, &atoms))
-            .min_by_key(|(t, _)| size(t))
-        else {
+        let Some((v, false)) = shortest(r, &atoms) else {
             return;
         };
         let t = Tree::node(Math::DiagM(zero()), vec![v]);
@@ -275,15 +269,7 @@ impl Pass<'_> {
             return;
         };
         let scalar = self.g.shape(id).is_scalar();
-        // With square roots squared out of the numerator, where that is shorter
-        // (s² − x² = 1 for s = sqrt(x∘² + 1)).
-        let rooted = squares_out(&r, &atoms);
-        let Some((t, t_scalar)) = [Some(r), rooted]
-            .into_iter()
-            .flatten()
-            .filter_map(|r| build(&r, &atoms))
-            .min_by_key(|(t, _)| size(t))
-        else {
+        let Some((t, t_scalar)) = shortest(r, &atoms) else {
             return;
         };
         if t_scalar != scalar {
@@ -414,6 +400,17 @@ fn poly_tree(p: &Poly, atoms: &Atoms) -> Option<(Tree, bool)> {
         });
     }
     Some(sum.unwrap_or_else(|| num(Rational::ZERO)))
+}
+
+/// The tree of `r`, or of `r` with square roots squared out of its numerator where
+/// that is shorter (s² − x² = 1 for s = sqrt(x∘² + 1)), and whether it is a scalar.
+fn shortest(r: Ratio, atoms: &Atoms) -> Option<(Tree, bool)> {
+    let rooted = squares_out(&r, atoms);
+    [Some(r), rooted]
+        .into_iter()
+        .flatten()
+        .filter_map(|r| build(&r, atoms))
+        .min_by_key(|(t, _)| size(t))
 }
 
 /// `r` with every even power of a square root in its numerator written as a power

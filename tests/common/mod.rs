@@ -196,3 +196,22 @@ pub fn used_inputs<'a>(model: &Model, candidates: &[&'a str]) -> Vec<&'a str> {
         .filter(|v| expr.iter().any(|n| n.to_string() == *v))
         .collect()
 }
+
+/// The relative differences between two expressions over `m`'s names at three
+/// points: one per point where both have a value of moderate size.
+pub fn differences(
+    a: &egg::RecExpr<matgrad::ir::Math>,
+    b: &egg::RecExpr<matgrad::ir::Math>,
+    m: &Model,
+) -> Vec<f64> {
+    use matgrad::numeric::check::value_at;
+    let root = |e: &egg::RecExpr<matgrad::ir::Math>| egg::Id::from(e.as_ref().len() - 1);
+    (0..3)
+        .filter_map(|seed| {
+            let p = point(m, seed);
+            let want = value_at(a, root(a), &p).ok()?;
+            let got = value_at(b, root(b), &p).ok()?;
+            (want.amax() <= 1e6).then(|| rel(&got, &want))
+        })
+        .collect()
+}
