@@ -5,9 +5,6 @@
 //! class in every pass, and takes about as many passes as the e-graph is deep: a
 //! chain of 200 products made that the largest cost of a derivation.
 
-// A fast hash for e-class ids (the maps are only looked up, never iterated).
-use rustc_hash::FxHashMap as HashMap;
-
 use egg::{CostFunction, Id, Language, RecExpr};
 
 use super::MathEGraph;
@@ -16,7 +13,10 @@ use crate::ir::Math;
 /// The cheapest node of every class under a cost function.
 pub struct Extractor<'a, CF: CostFunction<Math>> {
     egraph: &'a MathEGraph,
-    costs: HashMap<Id, (CF::Cost, Math)>,
+    /// Each class's position in `best`, by id.
+    index: Vec<Option<usize>>,
+    /// The cheapest node of each class with its cost.
+    best: Vec<Option<(CF::Cost, Math)>>,
 }
 
 impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
@@ -38,7 +38,11 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
             classes.sort_by_key(|c| c.id);
         }
         // Each class's position, by id (ids are dense: a vector, not a hash map).
-        let ids = classes.iter().map(|c| usize::from(c.id) + 1).max().unwrap_or(0);
+        let ids = classes
+            .iter()
+            .map(|c| usize::from(c.id) + 1)
+            .max()
+            .unwrap_or(0);
         let mut index: Vec<Option<usize>> = vec![None; ids];
         for (i, c) in classes.iter().enumerate() {
             index[usize::from(c.id)] = Some(i);
@@ -111,27 +115,31 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
                 }
             }
         }
-        let costs = classes
-            .iter()
-            .zip(best)
-            .filter_map(|(c, b)| Some((c.id, b?)))
-            .collect();
-        Extractor { egraph, costs }
+        Extractor {
+            egraph,
+            index,
+            best,
+        }
+    }
+
+    /// The cheapest node of a class with its cost.
+    fn get(&self, id: Id) -> Option<&(CF::Cost, Math)> {
+        let i = (*self.index.get(usize::from(self.egraph.find(id)))?)?;
+        self.best[i].as_ref()
     }
 
     /// The cost of a class's cheapest term.
     pub fn cost(&self, root: Id) -> Option<CF::Cost> {
-        self.costs
-            .get(&self.egraph.find(root))
-            .map(|(c, _)| c.clone())
+        self.get(root).map(|(c, _)| c.clone())
     }
 
     /// The cost of a class's cheapest term and the term (None if it has no finite term).
     pub fn find_best(&self, root: Id) -> Option<(CF::Cost, RecExpr<Math>)> {
-        let (cost, node) = self.costs.get(&self.egraph.find(root))?;
-        let expr = node
-            .clone()
-            .build_recexpr(|id| self.costs[&self.egraph.find(id)].1.clone());
+        let (cost, node) = self.get(root)?;
+        let expr = node.clone().build_recexpr(|id| match self.get(id) {
+            Some((_, n)) => n.clone(),
+            None => unreachable!("a chosen node's children have a cheapest node"),
+        });
         Some((cost.clone(), expr))
     }
 }
@@ -150,7 +158,13 @@ impl Parents {
     /// those of class `i`'s nodes).
     fn new<T>(classes: &[T], first: &[usize], kids: &[[Option<usize>; 2]]) -> Parents {
         let n = classes.len();
-        let child_of = |i: usize| kids[first[i]..first[i + 1]].iter().flatten().flatten().copied();
+        let child_of = |i: usize| {
+            kids[first[i]..first[i + 1]]
+                .iter()
+                .flatten()
+                .flatten()
+                .copied()
+        };
         let mut start = vec![0; n + 1];
         for i in 0..n {
             for k in child_of(i) {
