@@ -5,9 +5,6 @@
 //! class in every pass, and takes about as many passes as the e-graph is deep: a
 //! chain of 200 products made that the largest cost of a derivation.
 
-// A fast hash for e-class ids (the maps are only looked up, never iterated).
-use rustc_hash::FxHashMap as HashMap;
-
 use egg::{CostFunction, Id, Language, RecExpr};
 
 use super::MathEGraph;
@@ -16,7 +13,10 @@ use crate::ir::Math;
 /// The cheapest node of every class under a cost function.
 pub struct Extractor<'a, CF: CostFunction<Math>> {
     egraph: &'a MathEGraph,
-    costs: HashMap<Id, (CF::Cost, Math)>,
+    /// Each class's position in `best`, by id.
+    index: Vec<Option<usize>>,
+    /// The cheapest node of each class with its cost.
+    best: Vec<Option<(CF::Cost, Math)>>,
 }
 
 impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
@@ -37,41 +37,34 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
         if by_id {
             classes.sort_by_key(|c| c.id);
         }
-        let index: HashMap<Id, usize> =
-            classes.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        // Each class's position, by id (ids are dense: a vector, not a hash map).
+        let ids = classes
+            .iter()
+            .map(|c| usize::from(c.id) + 1)
+            .max()
+            .unwrap_or(0);
+        let mut index: Vec<Option<usize>> = vec![None; ids];
+        for (i, c) in classes.iter().enumerate() {
+            index[usize::from(c.id)] = Some(i);
+        }
         // The position of each node's children among the classes, read once (the
         // passes below then index vectors, not hash maps), and the classes whose cost
-        // depends on each class.
-        let at = |c: &Id| index.get(&egraph.find(*c)).copied();
-        let kids: Vec<Vec<[Option<usize>; 2]>> = classes
-            .iter()
-            .map(|class| {
-                class
-                    .iter()
-                    .map(|n| {
-                        let mut k = [None; 2];
-                        for (slot, c) in k.iter_mut().zip(n.children()) {
-                            *slot = at(c);
-                        }
-                        k
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut parents: Vec<Vec<usize>> = vec![Vec::new(); classes.len()];
-        for (i, class) in classes.iter().enumerate() {
-            for node in class.iter() {
-                for c in node.children() {
-                    if let Some(k) = at(c) {
-                        parents[k].push(i);
-                    }
+        // depends on each class; both flat, without a vector per class.
+        let at = |c: &Id| index.get(usize::from(egraph.find(*c))).copied().flatten();
+        let mut first: Vec<usize> = Vec::with_capacity(classes.len() + 1);
+        let mut kids: Vec<[Option<usize>; 2]> = Vec::new();
+        for class in &classes {
+            first.push(kids.len());
+            for n in class.iter() {
+                let mut k = [None; 2];
+                for (slot, c) in k.iter_mut().zip(n.children()) {
+                    *slot = at(c);
                 }
+                kids.push(k);
             }
         }
-        for p in &mut parents {
-            p.sort_unstable();
-            p.dedup();
-        }
+        first.push(kids.len());
+        let parents = Parents::new(&classes, &first, &kids);
         let mut dirty = vec![true; classes.len()];
         let mut best: Vec<Option<(CF::Cost, Math)>> = vec![None; classes.len()];
         let mut changed = true;
@@ -83,7 +76,7 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
                 }
                 let cheapest = class
                     .iter()
-                    .zip(&kids[i])
+                    .zip(&kids[first[i]..first[i + 1]])
                     .map(|(n, k)| {
                         let kids = &k[..n.len()];
                         let known = kids.iter().all(|c| c.is_some_and(|c| best[c].is_some()));
@@ -116,33 +109,89 @@ impl<'a, CF: CostFunction<Math>> Extractor<'a, CF> {
                 if better {
                     best[i] = Some((cost, node.clone()));
                     changed = true;
-                    for &p in &parents[i] {
+                    for &p in parents.of(i) {
                         dirty[p] = true;
                     }
                 }
             }
         }
-        let costs = classes
-            .iter()
-            .zip(best)
-            .filter_map(|(c, b)| Some((c.id, b?)))
-            .collect();
-        Extractor { egraph, costs }
+        Extractor {
+            egraph,
+            index,
+            best,
+        }
+    }
+
+    /// The cheapest node of a class with its cost.
+    fn get(&self, id: Id) -> Option<&(CF::Cost, Math)> {
+        let i = (*self.index.get(usize::from(self.egraph.find(id)))?)?;
+        self.best[i].as_ref()
     }
 
     /// The cost of a class's cheapest term.
     pub fn cost(&self, root: Id) -> Option<CF::Cost> {
-        self.costs
-            .get(&self.egraph.find(root))
-            .map(|(c, _)| c.clone())
+        self.get(root).map(|(c, _)| c.clone())
     }
 
     /// The cost of a class's cheapest term and the term (None if it has no finite term).
     pub fn find_best(&self, root: Id) -> Option<(CF::Cost, RecExpr<Math>)> {
-        let (cost, node) = self.costs.get(&self.egraph.find(root))?;
-        let expr = node
-            .clone()
-            .build_recexpr(|id| self.costs[&self.egraph.find(id)].1.clone());
+        let (cost, node) = self.get(root)?;
+        let expr = node.clone().build_recexpr(|id| match self.get(id) {
+            Some((_, n)) => n.clone(),
+            None => unreachable!("a chosen node's children have a cheapest node"),
+        });
         Some((cost.clone(), expr))
+    }
+}
+
+/// The classes whose cost depends on each class (the classes of nodes with it as a
+/// child), each list in increasing order without repeats, in one vector.
+struct Parents {
+    /// Class `k`'s parents are `list[start[k]..start[k] + len[k]]`.
+    start: Vec<usize>,
+    len: Vec<usize>,
+    list: Vec<usize>,
+}
+
+impl Parents {
+    /// From the children's positions of each node (`kids[first[i]..first[i + 1]]` are
+    /// those of class `i`'s nodes).
+    fn new<T>(classes: &[T], first: &[usize], kids: &[[Option<usize>; 2]]) -> Parents {
+        let n = classes.len();
+        let child_of = |i: usize| {
+            kids[first[i]..first[i + 1]]
+                .iter()
+                .flatten()
+                .flatten()
+                .copied()
+        };
+        let mut start = vec![0; n + 1];
+        for i in 0..n {
+            for k in child_of(i) {
+                start[k + 1] += 1;
+            }
+        }
+        for k in 0..n {
+            start[k + 1] += start[k];
+        }
+        let mut len = vec![0; n];
+        let mut list = vec![0; start[n]];
+        // Classes in increasing order: a class's parents come sorted, a repeat (two
+        // children or two nodes of the same class) right after its first.
+        for i in 0..n {
+            for k in child_of(i) {
+                let at = start[k] + len[k];
+                if len[k] > 0 && list[at - 1] == i {
+                    continue;
+                }
+                list[at] = i;
+                len[k] += 1;
+            }
+        }
+        Parents { start, len, list }
+    }
+
+    fn of(&self, k: usize) -> &[usize] {
+        &self.list[self.start[k]..self.start[k] + self.len[k]]
     }
 }
