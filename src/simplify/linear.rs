@@ -231,15 +231,33 @@ fn expand_with(
     symmetric: &HashSet<Symbol>,
     factor: bool,
 ) -> Option<RecExpr<Math>> {
-    if tree_size(expr) > MAX_TREE || tree_depth(expr) > MAX_DEPTH {
+    if !within_bounds(expr) {
         return None;
     }
     let mut g = crate::ops::graph(shapes.clone());
     let root = g
         .import(expr, Id::from(expr.as_ref().len().checked_sub(1)?))
         .ok()?;
+    expand_in(&g, root, expr, symmetric, factor)
+}
+
+/// Whether the pass takes `expr` on (not too large, not too deep).
+pub fn within_bounds(expr: &RecExpr<Math>) -> bool {
+    tree_size(expr) <= MAX_TREE && tree_depth(expr) <= MAX_DEPTH
+}
+
+/// [`expand`] (or, with `factor`, [`factored`]) of `expr`, already imported into
+/// `g` as `root` (one graph serves the passes of the polish; check
+/// [`within_bounds`] first).
+pub fn expand_in(
+    g: &Graph,
+    root: Id,
+    expr: &RecExpr<Math>,
+    symmetric: &HashSet<Symbol>,
+    factor: bool,
+) -> Option<RecExpr<Math>> {
     let pass = Pass {
-        g: &g,
+        g,
         symmetric,
         factor,
         factored: std::cell::Cell::new(false),

@@ -485,18 +485,30 @@ pub fn simplify_with(
     let rational_knows: Vec<(RecExpr<Math>, RecExpr<Math>)> =
         equalities.iter().chain(definitions).cloned().collect();
     for e in &extracted {
-        if let Some(x) = linear::expand(e, &shapes, &symmetric) {
-            known.push((e.clone(), x, "linear pass"));
+        // One graph of the result for the three passes.
+        let mut g = crate::ops::graph(shapes.clone());
+        let Some(root) = e
+            .as_ref()
+            .len()
+            .checked_sub(1)
+            .and_then(|last| g.import(e, Id::from(last)).ok())
+        else {
+            continue;
+        };
+        if linear::within_bounds(e) {
+            if let Some(x) = linear::expand_in(&g, root, e, &symmetric, false) {
+                known.push((e.clone(), x, "linear pass"));
+            }
+            // Only a shorter writing (a shared subterm counted once, as a helper is):
+            // an equal-sized one would only give extraction another tie to break, and
+            // one shorter as a tree only may break the sharing of a subterm.
+            if let Some(x) = linear::expand_in(&g, root, e, &symmetric, true)
+                .filter(|x| linear::shared_operations(x) < linear::shared_operations(e))
+            {
+                known.push((e.clone(), x, "common factors"));
+            }
         }
-        // Only a shorter writing (a shared subterm counted once, as a helper is): an
-        // equal-sized one would only give extraction another tie to break, and one
-        // shorter as a tree only may break the sharing of a subterm.
-        if let Some(x) = linear::factored(e, &shapes, &symmetric)
-            .filter(|x| linear::shared_operations(x) < linear::shared_operations(e))
-        {
-            known.push((e.clone(), x, "common factors"));
-        }
-        for (a, b) in ratfun::equalities(e, &shapes, &rational_knows) {
+        for (a, b) in ratfun::equalities_in(&mut g, root, e, &rational_knows) {
             known.push((a, b, "rational pass"));
         }
     }

@@ -32,9 +32,20 @@ pub fn equalities(
     let Ok(root) = g.import(expr, Id::from(last)) else {
         return Vec::new();
     };
-    let known = definitions(&mut g, &used(expr, given));
+    equalities_in(&mut g, root, expr, given)
+}
+
+/// [`equalities`] of `expr`, already imported into `g` as `root` (one graph serves
+/// the passes of the polish).
+pub fn equalities_in(
+    g: &mut Graph,
+    root: Id,
+    expr: &RecExpr<Math>,
+    given: &[(RecExpr<Math>, RecExpr<Math>)],
+) -> Vec<(RecExpr<Math>, RecExpr<Math>)> {
+    let known = definitions(g, &used(expr, given));
     let mut pass = Pass {
-        g: &g,
+        g,
         known,
         budget: std::cell::Cell::new(0),
         diagonal_memo: HashMap::new(),
