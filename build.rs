@@ -7,19 +7,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The operator after each `(` of a pattern's text.
+#[path = "src/simplify/scan.rs"]
+mod scan;
+
+/// The operators of a pattern's text, sorted, each once.
 fn operators(side: &str) -> Vec<&str> {
-    let mut out: Vec<&str> = side
-        .split('(')
-        .skip(1)
-        .map(|rest| {
-            let rest = rest.trim_start();
-            let end = rest
-                .find(|c: char| c.is_whitespace() || c == '(' || c == ')')
-                .unwrap_or(rest.len());
-            &rest[..end]
-        })
-        .collect();
+    let mut out = scan::operator_names(side);
     out.sort_unstable();
     out.dedup();
     out
@@ -77,6 +70,7 @@ fn rows(file: &str, text: &str) -> String {
 fn main() {
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/simplify/scan.rs");
     let mut files: Vec<_> = std::fs::read_dir("rules")
         .expect("the rules directory")
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -15,6 +15,7 @@ pub mod poly;
 pub mod ratfun;
 pub mod reach;
 pub mod rules;
+pub mod scan;
 pub mod sign;
 
 use std::collections::{HashMap, HashSet};

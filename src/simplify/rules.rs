@@ -473,18 +473,7 @@ fn ops_named<'t>(names: &[&'t str], known: &mut FxHashMap<&'t str, Option<Op>>) 
 /// left out (the rule then needs less: it is kept, and fails when compiled). `known`
 /// remembers each operator's reading (rules use a few dozen between them).
 fn scan_operations<'t>(text: &'t str, known: &mut FxHashMap<&'t str, Option<Op>>) -> Vec<Op> {
-    let names: Vec<&str> = text
-        .split('(')
-        .skip(1)
-        .map(|rest| {
-            let rest = rest.trim_start();
-            let end = rest
-                .find(|c: char| c.is_whitespace() || c == '(' || c == ')')
-                .unwrap_or(rest.len());
-            &rest[..end]
-        })
-        .collect();
-    ops_named(&names, known)
+    ops_named(&super::scan::operator_names(text), known)
 }
 
 /// A function of a pattern that the registry does not know (a misspelt name would
