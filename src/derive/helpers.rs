@@ -282,7 +282,7 @@ struct Shared {
 impl Shared {
     fn new(d: &Derivation) -> Shared {
         let mut dag = RecExpr::default();
-        let mut memo = HashMap::new();
+        let mut memo = rustc_hash::FxHashMap::default();
         let exprs = d
             .exprs
             .iter()

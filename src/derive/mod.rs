@@ -437,30 +437,66 @@ fn is_zero(t: &Tree) -> bool {
 
 /// A tree as a shaped graph over symbols of known shapes (for shapes, printing, evaluation).
 pub fn typed_tree(vars: &HashMap<Symbol, Shape>, t: &Tree) -> Result<(Graph, Id)> {
-    // Only the symbols the tree uses: a graph per helper of a long chain must not
+    let (g, roots) = typed_trees(vars, &[], &[t])?;
+    let root = *roots
+        .last()
+        .ok_or_else(|| Error::new(ErrorKind::Internal, "empty expression"))?;
+    Ok((g, root))
+}
+
+/// Trees as one shaped graph (a subterm they share is one node, evaluated once), with
+/// the root of each. The names `defs` define (in order, each from those before it) are
+/// written out in place: their definitions are evaluated with the trees.
+pub fn typed_trees(
+    vars: &HashMap<Symbol, Shape>,
+    defs: &[(Symbol, &Tree)],
+    trees: &[&Tree],
+) -> Result<(Graph, Vec<Id>)> {
+    // Only the symbols the trees use: a graph per helper of a long chain must not
     // copy the shapes of every other helper.
     let mut used: HashMap<Symbol, Shape> = HashMap::new();
-    t.visit(&mut |x| {
-        if let Math::Var(s) = &x.op
-            && let Some(sh) = vars.get(s)
-        {
-            used.entry(*s).or_insert_with(|| sh.clone());
-        }
-    });
+    for t in defs.iter().map(|(_, t)| t).chain(trees) {
+        t.visit(&mut |x| {
+            if let Math::Var(s) = &x.op
+                && let Some(sh) = vars.get(s)
+            {
+                used.entry(*s).or_insert_with(|| sh.clone());
+            }
+        });
+    }
     let mut g = crate::ops::graph(used);
+    let mut bound: HashMap<Symbol, Id> = HashMap::new();
+    for (s, t) in defs {
+        let root = add_typed(&mut g, t, &bound)?;
+        bound.insert(*s, root);
+    }
+    let roots = trees
+        .iter()
+        .map(|t| add_typed(&mut g, t, &bound))
+        .collect::<Result<_>>()?;
+    Ok((g, roots))
+}
+
+/// Adds `t` to `g`, a name in `bound` as the node it stands for.
+fn add_typed(g: &mut Graph, t: &Tree, bound: &HashMap<Symbol, Id>) -> Result<Id> {
     let e = t.to_expr();
     let mut map: Vec<Id> = Vec::with_capacity(e.as_ref().len());
     for n in e.as_ref() {
+        if let Math::Var(s) = n
+            && let Some(&id) = bound.get(s)
+        {
+            map.push(id);
+            continue;
+        }
         let mut n = n.clone();
         for c in n.children_mut() {
             *c = map[usize::from(*c)];
         }
         map.push(g.add(n)?);
     }
-    let root = *map
-        .last()
-        .ok_or_else(|| Error::new(ErrorKind::Internal, "empty expression"))?;
-    Ok((g, root))
+    map.last()
+        .copied()
+        .ok_or_else(|| Error::new(ErrorKind::Internal, "empty expression"))
 }
 
 impl Derivation {

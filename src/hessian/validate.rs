@@ -12,7 +12,7 @@ use egg::{Id, Symbol};
 
 use super::Hessians;
 use super::output::with_helpers;
-use crate::derive::typed_tree;
+use crate::derive::typed_trees;
 use crate::derive::validate::{POINTS, TOLERANCE};
 use crate::error::Result;
 use crate::gradient::Gradient;
@@ -21,6 +21,7 @@ use crate::numeric::check::rel_err;
 use crate::numeric::sample::{Rng, random_point};
 use crate::numeric::{Point, evaluate};
 use crate::ops::Value;
+use crate::simplify::cse::Tree;
 
 const DRAWS: usize = 12;
 const SEED: u64 = 0x4e55_1a2d;
@@ -86,11 +87,13 @@ fn directions(hs: &Hessians, n: usize, p: &Point, rng: &mut Rng) -> Vec<(Symbol,
     out
 }
 
-/// The Hessian's helpers and the first `n` blocks' forms, each typed once.
+/// The first `n` blocks' forms typed together in one graph with the Hessian's
+/// helpers written out in place (a subterm two blocks share is evaluated once).
 struct Typed<'a> {
     hs: &'a Hessians,
-    defs: Vec<(Symbol, Graph, Id)>,
-    forms: Vec<Option<(Graph, Id)>>,
+    graph: Graph,
+    /// The root of each block's form in `graph` (`None`: the block is zero).
+    forms: Vec<Option<Id>>,
 }
 
 impl<'a> Typed<'a> {
@@ -100,16 +103,18 @@ impl<'a> Typed<'a> {
             .first()
             .map(|b| b.symbols.clone())
             .unwrap_or_default();
-        let defs = hs
-            .defs
+        let defs: Vec<(Symbol, &Tree)> = hs.defs.iter().map(|(s, t)| (*s, t)).collect();
+        let trees: Vec<&Tree> = hs.blocks[..n]
             .iter()
-            .map(|(s, t)| typed_tree(&symbols, t).map(|(g, r)| (*s, g, r)))
-            .collect::<Result<_>>()?;
+            .filter_map(|b| b.tree.as_ref())
+            .collect();
+        let (graph, roots) = typed_trees(&symbols, &defs, &trees)?;
+        let mut roots = roots.into_iter();
         let forms = hs.blocks[..n]
             .iter()
-            .map(|b| b.tree.as_ref().map(|t| typed_tree(&symbols, t)).transpose())
-            .collect::<Result<_>>()?;
-        Ok(Typed { hs, defs, forms })
+            .map(|b| b.tree.as_ref().and_then(|_| roots.next()))
+            .collect();
+        Ok(Typed { hs, graph, forms })
     }
 
     /// Every block at `helpers` (a point with the gradient's helpers): a matrix block
@@ -118,10 +123,7 @@ impl<'a> Typed<'a> {
     fn probe(&self, helpers: &Point, dirs: &[(Symbol, Value)]) -> Result<Vec<Value>> {
         let mut p = helpers.clone();
         p.values.extend(dirs.iter().cloned());
-        for (s, g, root) in &self.defs {
-            let v = evaluate(&g.expr, &p)?[usize::from(*root)].clone();
-            p.values.insert(*s, v);
-        }
+        let values = evaluate(&self.graph.expr, &p)?;
         let size = |v: &str| {
             p.values
                 .get(&Symbol::from(v))
@@ -137,7 +139,7 @@ impl<'a> Typed<'a> {
             };
             let v = match form {
                 None => Value::zeros(nr, nc),
-                Some((g, root)) => evaluate(&g.expr, &p)?[usize::from(*root)].clone(),
+                Some(root) => values[usize::from(*root)].clone(),
             };
             out.push(if v.shape() == (1, 1) && (nr, nc) != (1, 1) {
                 Value::from_element(nr, nc, v[(0, 0)])

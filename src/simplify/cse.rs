@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use egg::{Id, Language, RecExpr, Symbol};
+use rustc_hash::FxHashMap;
 
 use crate::ir::Math;
 
@@ -59,21 +60,20 @@ impl Tree {
     /// Back to a hash-consed expression.
     pub fn to_expr(&self) -> RecExpr<Math> {
         let mut out = RecExpr::default();
-        let mut memo = HashMap::new();
+        let mut memo = FxHashMap::default();
         self.add_to(&mut out, &mut memo);
         out
     }
 
     /// Adds the tree to a hash-consed expression (equal subtrees get one id).
-    pub fn add_to(&self, out: &mut RecExpr<Math>, memo: &mut HashMap<Math, Id>) -> Id {
+    pub fn add_to(&self, out: &mut RecExpr<Math>, memo: &mut FxHashMap<Math, Id>) -> Id {
         crate::stack::deep(|| self.add_to_deep(out, memo))
     }
 
-    fn add_to_deep(&self, out: &mut RecExpr<Math>, memo: &mut HashMap<Math, Id>) -> Id {
+    fn add_to_deep(&self, out: &mut RecExpr<Math>, memo: &mut FxHashMap<Math, Id>) -> Id {
         let mut node = self.op.clone();
-        let ids: Vec<Id> = self.kids.iter().map(|k| k.add_to(out, memo)).collect();
-        for (c, id) in node.children_mut().iter_mut().zip(ids) {
-            *c = id;
+        for (c, k) in node.children_mut().iter_mut().zip(&self.kids) {
+            *c = k.add_to(out, memo);
         }
         if let Some(&id) = memo.get(&node) {
             return id;

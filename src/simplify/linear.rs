@@ -7,6 +7,7 @@
 //! equal terms, and rebuilds the sum. The simplifier unions the result with the
 //! original, so extraction picks whichever writing is shorter.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use egg::{Id, Language, RecExpr, Symbol};
@@ -256,18 +257,39 @@ pub fn expand_in(
     symmetric: &HashSet<Symbol>,
     factor: bool,
 ) -> Option<RecExpr<Math>> {
-    let pass = Pass {
-        g,
-        symmetric,
-        factor,
-        factored: std::cell::Cell::new(false),
-    };
+    let pass = Pass::new(g, symmetric, factor);
     let out = pass.normal(root);
     if factor && !pass.factored.get() {
         return None;
     }
-    let before = Tree::from_root(expr);
-    (out != before).then(|| out.to_expr())
+    changed(out, expr)
+}
+
+/// [`expand_in`] without and with common factors, as `(expanded, factored)`. Most
+/// expressions have no common factor and no vector divided by a scalar: for them the
+/// factoring pass writes what the plain one does, and one pass gives both.
+pub fn expand_both_in(
+    g: &Graph,
+    root: Id,
+    expr: &RecExpr<Math>,
+    symmetric: &HashSet<Symbol>,
+) -> (Option<RecExpr<Math>>, Option<RecExpr<Math>>) {
+    let pass = Pass::new(g, symmetric, true);
+    let out = pass.normal(root);
+    if !pass.factored.get() && !pass.divided.get() {
+        return (changed(out, expr), None);
+    }
+    let factored = if pass.factored.get() {
+        changed(out, expr)
+    } else {
+        None
+    };
+    (expand_in(g, root, expr, symmetric, false), factored)
+}
+
+/// `out` as an expression, unless it writes `expr` as it is.
+fn changed(out: Tree, expr: &RecExpr<Math>) -> Option<RecExpr<Math>> {
+    (out != Tree::from_root(expr)).then(|| out.to_expr())
 }
 
 struct Pass<'a> {
@@ -276,10 +298,22 @@ struct Pass<'a> {
     /// Take the factors common to its terms out of each sum.
     factor: bool,
     /// Some sum had a common factor taken out.
-    factored: std::cell::Cell<bool>,
+    factored: Cell<bool>,
+    /// Some non-scalar was divided by a scalar (written `(1/s)A` when factoring).
+    divided: Cell<bool>,
 }
 
-impl Pass<'_> {
+impl<'a> Pass<'a> {
+    fn new(g: &'a Graph, symmetric: &'a HashSet<Symbol>, factor: bool) -> Pass<'a> {
+        Pass {
+            g,
+            symmetric,
+            factor,
+            factored: Cell::new(false),
+            divided: Cell::new(false),
+        }
+    }
+
     /// `id` with its sums collected, at every depth.
     fn normal(&self, id: Id) -> Tree {
         self.rebuild(self.comb(id), id)
@@ -362,6 +396,7 @@ impl Pass<'_> {
                     .unwrap_or_else(|| self.atom(id)),
                 // A/s as (1/s)A, so that 1/s meets the other scalar factors of A's terms.
                 _ if self.factor && g.shape(*b).is_scalar() && !g.shape(*a).is_scalar() => {
+                    self.divided.set(true);
                     let recip = Tree::node(
                         Math::Div([Id::from(0usize); 2]),
                         vec![num(Rational::ONE), self.normal(*b)],

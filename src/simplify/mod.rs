@@ -497,14 +497,15 @@ pub fn simplify_with(
             continue;
         };
         if linear::within_bounds(e) {
-            if let Some(x) = linear::expand_in(&g, root, e, &symmetric, false) {
+            let (expanded, factored) = linear::expand_both_in(&g, root, e, &symmetric);
+            if let Some(x) = expanded {
                 known.push((e.clone(), x, "linear pass"));
             }
             // Only a shorter writing (a shared subterm counted once, as a helper is):
             // an equal-sized one would only give extraction another tie to break, and
             // one shorter as a tree only may break the sharing of a subterm.
-            if let Some(x) = linear::expand_in(&g, root, e, &symmetric, true)
-                .filter(|x| linear::shared_operations(x) < linear::shared_operations(e))
+            if let Some(x) =
+                factored.filter(|x| linear::shared_operations(x) < linear::shared_operations(e))
             {
                 known.push((e.clone(), x, "common factors"));
             }
