@@ -11,7 +11,6 @@
 use egg::{Id, Symbol};
 
 use super::Hessians;
-use super::output::with_helpers;
 use crate::derive::typed_trees;
 use crate::derive::validate::{POINTS, TOLERANCE};
 use crate::error::Result;
@@ -36,7 +35,8 @@ pub fn refused(grad: &Gradient, simplified: &Hessians, raw: &Hessians) -> Vec<St
     let mut bad = vec![false; n];
     // Forms that cannot be typed cannot be evaluated at any point either: nothing to
     // compare (as when no point is in the domain).
-    let (Ok(forms), Ok(raw_forms)) = (Typed::new(simplified, n), Typed::new(raw, n)) else {
+    let (Ok(forms), Ok(raw_forms)) = (Typed::new(grad, simplified, n), Typed::new(grad, raw, n))
+    else {
         return Vec::new();
     };
     let mut points = 0;
@@ -45,9 +45,6 @@ pub fn refused(grad: &Gradient, simplified: &Hessians, raw: &Hessians) -> Vec<St
             break;
         }
         let p = random_point(&grad.model, &mut rng, (2, 4));
-        let Ok(p) = with_helpers(grad, &p) else {
-            continue;
-        };
         let dirs = directions(simplified, n, &p, &mut dir_rng);
         let (Ok(raw_values), Ok(values)) = (raw_forms.probe(&p, &dirs), forms.probe(&p, &dirs))
         else {
@@ -87,8 +84,9 @@ fn directions(hs: &Hessians, n: usize, p: &Point, rng: &mut Rng) -> Vec<(Symbol,
     out
 }
 
-/// The first `n` blocks' forms typed together in one graph with the Hessian's
-/// helpers written out in place (a subterm two blocks share is evaluated once).
+/// The first `n` blocks' forms typed together in one graph with the gradient's and
+/// the Hessian's helpers written out in place (a subterm two blocks share is
+/// evaluated once, and all of it in one pass at a point).
 struct Typed<'a> {
     hs: &'a Hessians,
     graph: Graph,
@@ -97,13 +95,16 @@ struct Typed<'a> {
 }
 
 impl<'a> Typed<'a> {
-    fn new(hs: &'a Hessians, n: usize) -> Result<Typed<'a>> {
+    fn new(grad: &Gradient, hs: &'a Hessians, n: usize) -> Result<Typed<'a>> {
         let symbols = hs
             .blocks
             .first()
             .map(|b| b.symbols.clone())
             .unwrap_or_default();
-        let defs: Vec<(Symbol, &Tree)> = hs.defs.iter().map(|(s, t)| (*s, t)).collect();
+        let gradient = grad.derivation.defs.iter().map(|d| (d.name, &d.tree));
+        let defs: Vec<(Symbol, &Tree)> = gradient
+            .chain(hs.defs.iter().map(|(s, t)| (*s, t)))
+            .collect();
         let trees: Vec<&Tree> = hs.blocks[..n]
             .iter()
             .filter_map(|b| b.tree.as_ref())
@@ -117,11 +118,11 @@ impl<'a> Typed<'a> {
         Ok(Typed { hs, graph, forms })
     }
 
-    /// Every block at `helpers` (a point with the gradient's helpers): a matrix block
+    /// Every block at `point` (values of the inputs): a matrix block
     /// whole, a directional block along its direction in `dirs` (as a column; a form
     /// of another size is kept as it is, and disagrees).
-    fn probe(&self, helpers: &Point, dirs: &[(Symbol, Value)]) -> Result<Vec<Value>> {
-        let mut p = helpers.clone();
+    fn probe(&self, point: &Point, dirs: &[(Symbol, Value)]) -> Result<Vec<Value>> {
+        let mut p = point.clone();
         p.values.extend(dirs.iter().cloned());
         let values = evaluate(&self.graph.expr, &p)?;
         let size = |v: &str| {
