@@ -2,11 +2,14 @@
 //! (name, sides, conditions, line, and the operations of each side), so that a run
 //! of matgrad does not read the files' text: `src/simplify/rules.rs` includes the
 //! table, parses a rule only when a problem can use it, and its tests check that the
-//! table is what reading the files at run time gives.
+//! table is what reading the files at run time gives. It also links the binary
+//! statically where it can (`build/link.rs`).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+#[path = "build/link.rs"]
+mod link;
 #[path = "src/simplify/scan.rs"]
 mod scan;
 
@@ -70,6 +73,7 @@ fn rows(file: &str, text: &str) -> String {
 fn main() {
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build/link.rs");
     println!("cargo:rerun-if-changed=src/simplify/scan.rs");
     let mut files: Vec<_> = std::fs::read_dir("rules")
         .expect("the rules directory")
@@ -88,6 +92,8 @@ fn main() {
         writeln!(table, "    ({name:?}, &[\n{}    ]),", rows(&name, &text)).expect("writes");
     }
     table += "];\n";
-    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("rule_table.rs");
-    std::fs::write(out, table).expect("writes the rule table");
+    let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
+    std::fs::write(Path::new(&out_dir).join("rule_table.rs"), table)
+        .expect("writes the rule table");
+    link::static_binary(Path::new(&out_dir));
 }
