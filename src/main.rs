@@ -1,29 +1,73 @@
 //! The matgrad command line: parse arguments, call the library, map errors to exit codes.
 
-use std::io::Read;
-use std::process::ExitCode;
+#![cfg_attr(all(unix, not(test)), no_main)]
+
+use std::io::{Read, Write};
 
 use clap::Parser;
 
 mod cli;
 mod run;
 
-fn main() -> ExitCode {
-    // A panic is a bug: its message, then exit 1. The recursive passes grow their own
-    // stack where inputs are deep (`matgrad::stack`), so no large thread is needed.
+/// The process's entry point, C's `main`: matgrad starts without Rust's own start-up
+/// code, whose stack-overflow handler asks glibc for the main thread's stack, which
+/// glibc finds by reading `/proc/self/maps` (with the handler's alternate signal
+/// stack, some 15 system calls of a process that makes 25). What that start-up does
+/// that matgrad needs is done here: SIGPIPE is ignored, so that a closed pipe is a
+/// write error ([`emit`]), and `process::exit` flushes. The recursive passes grow
+/// their stack before it runs out (`matgrad::stack`, pest's guard); were one to
+/// overflow it anyway, the process would end on SIGSEGV instead of Rust's message.
+#[cfg(all(unix, not(test)))]
+#[unsafe(no_mangle)]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    // SAFETY: sets a signal's disposition to "ignore", before any other thread runs.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    std::process::exit(i32::from(guarded_main()))
+}
+
+#[cfg(not(all(unix, not(test))))]
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(guarded_main())
+}
+
+/// A panic is a bug: its message, then exit 1. The recursive passes grow their own
+/// stack where inputs are deep (`matgrad::stack`), so no large thread is needed.
+fn guarded_main() -> u8 {
     std::panic::catch_unwind(real_main).unwrap_or_else(|_| {
-        eprintln!("error: internal error (please report it)");
-        ExitCode::from(1)
+        to_stderr("error: internal error (please report it)\n");
+        1
     })
 }
 
-fn real_main() -> ExitCode {
+/// Writes to standard error; a failure to is ignored (there is nowhere to report it).
+fn to_stderr(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Prints a run's output; exit status 1 when standard output cannot take it (a
+/// full disk: a message; a closed pipe, e.g. `| head -1`: quietly), else `code`.
+fn emit(stdout: &str, stderr: &str, code: u8) -> u8 {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(stdout.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            to_stderr(&format!("error: cannot write the output: {e}\n"));
+        }
+        return 1;
+    }
+    to_stderr(stderr);
+    code
+}
+
+fn real_main() -> u8 {
     let args = match cli::Args::try_parse() {
         Ok(a) => a,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code);
+            return code;
         }
     };
     // The problem may start with a minus sign (`-y'*log(p)`), so the positional
@@ -32,27 +76,23 @@ fn real_main() -> ExitCode {
         && p.starts_with("--")
         && p[2..].starts_with(|c: char| c.is_ascii_alphabetic())
     {
-        eprintln!("error: unexpected argument '{p}' found\n\nFor more information, try '--help'.");
-        return ExitCode::from(2);
+        to_stderr(&format!(
+            "error: unexpected argument '{p}' found\n\nFor more information, try '--help'.\n"
+        ));
+        return 2;
     }
     let (source, file) = match read_source(&args) {
         Ok(s) => s,
         Err(e) => {
-            eprint!("{}", e.render("", "input"));
-            return ExitCode::from(e.exit_code() as u8);
+            to_stderr(&e.render("", "input"));
+            return e.exit_code() as u8;
         }
     };
     match run::run(&args, &source) {
-        Ok(out) => {
-            print!("{}", out.stdout);
-            if !out.stderr.is_empty() {
-                eprint!("{}", out.stderr);
-            }
-            ExitCode::from(out.code)
-        }
+        Ok(out) => emit(&out.stdout, &out.stderr, out.code),
         Err(e) => {
-            eprint!("{}", e.render(&source, &file));
-            ExitCode::from(e.exit_code() as u8)
+            to_stderr(&e.render(&source, &file));
+            e.exit_code() as u8
         }
     }
 }

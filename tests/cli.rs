@@ -333,3 +333,34 @@ fn show_the_work() {
         insta::assert_snapshot!(*name, out);
     }
 }
+
+/// Output that cannot be written is an error with exit status 1, never a panic: a
+/// full device names the cause; a pipe whose reader has gone (`| head -1`) ends quietly.
+#[test]
+fn unwritable_output_is_an_error() {
+    use std::process::{Command, Stdio};
+    let matgrad = env!("CARGO_BIN_EXE_matgrad");
+    let args = ["x'*A*x", "--wrt", "x"];
+    let mut cases: Vec<(&str, Stdio, &str)> = Vec::new();
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        cases.push((
+            "full device",
+            full.into(),
+            "error: cannot write the output: No space left on device (os error 28)\n",
+        ));
+    }
+    // A pipe whose reading end is closed before matgrad writes.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    cases.push(("closed pipe", writer.into(), ""));
+    for (name, stdout, stderr) in cases {
+        let out = Command::new(matgrad)
+            .args(args)
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("matgrad runs");
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), stderr, "{name}");
+    }
+}
