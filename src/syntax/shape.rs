@@ -42,7 +42,35 @@ struct Lowerer<'a> {
     defs: Vec<(String, usize)>,
     def_index: HashMap<String, (usize, Span)>,
     dim_names: HashMap<String, usize>,
-    pool: Vec<String>,
+    /// The names of dimensions not declared, for the unknown sizes.
+    pool: DimNames,
+}
+
+/// Names for unknown dimensions, in order: `n`, `m`, `p`, ..., then `n1` to `n99`,
+/// each unless a declaration uses it (then `n?`); made one at a time, as they are
+/// needed (a problem needs a few).
+struct DimNames {
+    declared: Vec<String>,
+    next: usize,
+}
+
+impl DimNames {
+    const FIRST: [&str; 10] = ["n", "m", "p", "q", "k", "l", "r", "s", "t", "d"];
+
+    fn take(&mut self) -> String {
+        while self.next < Self::FIRST.len() + 99 {
+            let i = self.next;
+            self.next += 1;
+            let name = match Self::FIRST.get(i) {
+                Some(n) => n.to_string(),
+                None => format!("n{}", i + 1 - Self::FIRST.len()),
+            };
+            if !self.declared.contains(&name) {
+                return name;
+            }
+        }
+        "n?".into()
+    }
 }
 
 /// Lowers a parsed problem (refusing a non-scalar objective if `scalar_objective`). `data` gives the shapes of values from a point file, which fix types and sizes.
@@ -62,13 +90,10 @@ pub fn lower(
             }
         }
     }
-    let pool = ["n", "m", "p", "q", "k", "l", "r", "s", "t", "d"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain((1..100).map(|i| format!("n{i}")))
-        .filter(|s| !declared_dims.contains(s))
-        .rev()
-        .collect();
+    let pool = DimNames {
+        declared: declared_dims,
+        next: 0,
+    };
     let mut l = Lowerer {
         src,
         u: Unifier::default(),
@@ -214,7 +239,7 @@ impl Lowerer<'_> {
     }
 
     fn fresh(&mut self) -> usize {
-        let label = self.pool.pop().unwrap_or_else(|| "n?".into());
+        let label = self.pool.take();
         self.u.fresh(label)
     }
 
@@ -776,5 +801,24 @@ fn integer_literal(e: &Expr) -> Option<i64> {
         ExprKind::Num(r) if r.is_integer() => i64::try_from(r.numer()).ok(),
         ExprKind::Neg(x) => integer_literal(x).and_then(i64::checked_neg),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DimNames;
+
+    /// The names come in order, skip the declared ones, and end in `n?`.
+    #[test]
+    fn dimension_names() {
+        let mut names = DimNames {
+            declared: vec!["m".into(), "n2".into()],
+            next: 0,
+        };
+        let taken: Vec<String> = (0..110).map(|_| names.take()).collect();
+        assert_eq!(taken[..4], ["n", "p", "q", "k"]);
+        assert_eq!(taken[8..11], ["d", "n1", "n3"]);
+        assert_eq!(taken[106], "n99");
+        assert_eq!(taken[107..], ["n?", "n?", "n?"]);
     }
 }
