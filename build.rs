@@ -21,10 +21,19 @@ fn operators(side: &str) -> Vec<&str> {
     out
 }
 
-/// The rules of one file as Rust table rows. A line that is not a rule, or a rule
-/// without a comment above it, stops the build with its `file:line`.
-fn rows(file: &str, text: &str) -> String {
-    let mut out = String::new();
+/// A rule as its file writes it.
+struct Row<'t> {
+    name: &'t str,
+    lhs: &'t str,
+    rhs: &'t str,
+    conds: Option<&'t str>,
+    line: usize,
+}
+
+/// The rules of one file. A line that is not a rule, or a rule without a comment
+/// above it, stops the build with its `file:line`.
+fn split<'t>(file: &str, text: &'t str) -> Vec<Row<'t>> {
+    let mut out = Vec::new();
     let mut documented = false;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -52,20 +61,44 @@ fn rows(file: &str, text: &str) -> String {
             Some((r, c)) => (r, Some(c)),
             None => (rest, None),
         };
-        writeln!(
-            out,
-            "        TableRule {{ name: {:?}, lhs: {:?}, rhs: {:?}, conds: {:?}, line: {}, documented: {}, needs: &{:?}, adds: &{:?} }},",
-            name.trim(),
+        out.push(Row {
+            name: name.trim(),
             lhs,
             rhs,
             conds,
-            i + 1,
-            documented,
-            operators(lhs),
-            operators(rhs)
+            line: i + 1,
+        });
+        documented = false;
+    }
+    out
+}
+
+/// Table rows; a side's operators are positions in `all` (the sorted operators of
+/// every rule).
+fn rows(rules: &[Row], all: &[&str]) -> String {
+    let at = |side| -> Vec<u8> {
+        operators(side)
+            .iter()
+            .map(|o| {
+                let i = all.binary_search(o).expect("a listed operator");
+                u8::try_from(i).expect("at most 256 operators")
+            })
+            .collect()
+    };
+    let mut out = String::new();
+    for r in rules {
+        writeln!(
+            out,
+            "        TableRule {{ name: {:?}, lhs: {:?}, rhs: {:?}, conds: {:?}, line: {}, documented: true, needs: &{:?}, adds: &{:?} }},",
+            r.name,
+            r.lhs,
+            r.rhs,
+            r.conds,
+            r.line,
+            at(r.lhs),
+            at(r.rhs)
         )
         .expect("writes");
-        documented = false;
     }
     out
 }
@@ -81,15 +114,34 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|x| x == "rules"))
         .collect();
     files.sort();
-    let mut table = String::from("/// The rules of each file, split at build time (build.rs).\n");
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .map(|path| {
+            let name = format!(
+                "rules/{}",
+                path.file_name().expect("a name").to_string_lossy()
+            );
+            (name, std::fs::read_to_string(path).expect("a rule file"))
+        })
+        .collect();
+    let split: Vec<(&str, Vec<Row>)> = texts
+        .iter()
+        .map(|(name, text)| (name.as_str(), split(name, text)))
+        .collect();
+    let mut all: Vec<&str> = split
+        .iter()
+        .flat_map(|(_, rules)| rules.iter().flat_map(|r| [r.lhs, r.rhs]))
+        .flat_map(operators)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    let mut table =
+        String::from("/// The operators that the rules' sides name, sorted (build.rs).\n");
+    writeln!(table, "static OPERATORS: &[&str] = &{all:?};").expect("writes");
+    table += "/// The rules of each file, split at build time (build.rs).\n";
     table += "static RULE_TABLE: &[(&str, &[TableRule])] = &[\n";
-    for path in files {
-        let text = std::fs::read_to_string(&path).expect("a rule file");
-        let name = format!(
-            "rules/{}",
-            path.file_name().expect("a name").to_string_lossy()
-        );
-        writeln!(table, "    ({name:?}, &[\n{}    ]),", rows(&name, &text)).expect("writes");
+    for (name, rules) in &split {
+        writeln!(table, "    ({name:?}, &[\n{}    ]),", rows(rules, &all)).expect("writes");
     }
     table += "];\n";
     let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");

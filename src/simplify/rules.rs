@@ -438,9 +438,9 @@ struct TableRule {
     line: usize,
     /// Comment lines stand above it.
     documented: bool,
-    /// The operator after each `(` of each side.
-    needs: &'static [&'static str],
-    adds: &'static [&'static str],
+    /// The operators after the `(`s of each side, as positions in [`OPERATORS`].
+    needs: &'static [u8],
+    adds: &'static [u8],
 }
 
 include!(concat!(env!("OUT_DIR"), "/rule_table.rs"));
@@ -458,6 +458,27 @@ fn op_named<'t>(name: &'t str, known: &mut FxHashMap<&'t str, Option<Op>>) -> Op
                 .filter(|n| !n.is_leaf())
         })
         .clone()
+}
+
+/// The operation each of [`OPERATORS`] names, read once (a few dozen names).
+fn operator_table() -> &'static [Option<Op>] {
+    static TABLE: OnceLock<Vec<Option<Op>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut known = FxHashMap::default();
+        OPERATORS.iter().map(|n| op_named(n, &mut known)).collect()
+    })
+}
+
+/// The operations at positions of [`OPERATORS`], sorted and distinct.
+fn ops_at(positions: &[u8]) -> Vec<Op> {
+    let table = operator_table();
+    let mut out: Vec<Op> = positions
+        .iter()
+        .filter_map(|&i| table[usize::from(i)].clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The operations named by operators, sorted and distinct.
@@ -510,8 +531,8 @@ pub fn compile_phase(phase: Phase) -> Result<Vec<Rule>> {
                     ));
                 }
                 out.extend(rules.iter().map(|r| Rule {
-                    needs: ops_named(r.needs, &mut known),
-                    adds: ops_named(r.adds, &mut known),
+                    needs: ops_at(r.needs),
+                    adds: ops_at(r.adds),
                     source: Source::Text {
                         file,
                         line: RuleLine {
@@ -823,16 +844,8 @@ mod tests {
                     "{at}"
                 );
                 let mut known = FxHashMap::default();
-                assert_eq!(
-                    ops_named(t.needs, &mut known),
-                    scan_operations(r.lhs, &mut known),
-                    "{at}"
-                );
-                assert_eq!(
-                    ops_named(t.adds, &mut known),
-                    scan_operations(r.rhs, &mut known),
-                    "{at}"
-                );
+                assert_eq!(ops_at(t.needs), scan_operations(r.lhs, &mut known), "{at}");
+                assert_eq!(ops_at(t.adds), scan_operations(r.rhs, &mut known), "{at}");
             }
         }
     }
