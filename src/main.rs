@@ -4,8 +4,6 @@
 
 use std::io::{Read, Write};
 
-use clap::Parser;
-
 mod cli;
 mod run;
 
@@ -62,7 +60,7 @@ fn emit(stdout: &str, stderr: &str, code: u8) -> u8 {
 }
 
 fn real_main() -> u8 {
-    let args = match cli::Args::try_parse() {
+    let args = match cli::Args::from_env() {
         Ok(a) => a,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
