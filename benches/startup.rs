@@ -1,6 +1,8 @@
 //! A whole process, as a user runs it: the trivial problem `tr(A*X*B)` with respect
 //! to `X`, beside `matgrad --version` (start-up without a derivation) and `/bin/true`
-//! (an empty process). `cargo bench --bench startup`; the README quotes it.
+//! (an empty process). `cargo bench --bench startup`; the README quotes it. With
+//! `MATGRAD_BASELINE=path/to/an/older/matgrad`, that binary runs the same problem in
+//! the same group, side by side.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -17,6 +19,9 @@ fn run(program: &str, args: &[&str]) {
     assert!(status.success(), "{program} {args:?} failed");
 }
 
+/// The trivial problem's arguments.
+const PROBLEM: [&str; 3] = ["A : p x m; X : m x n; B : n x p; tr(A*X*B)", "--wrt", "X"];
+
 fn startup(c: &mut Criterion) {
     let matgrad = env!("CARGO_BIN_EXE_matgrad");
     let mut group = c.benchmark_group("process");
@@ -31,13 +36,13 @@ fn startup(c: &mut Criterion) {
         b.iter(|| run(matgrad, &["--version"]))
     });
     group.bench_function("matgrad tr(A*X*B) --wrt X", |b| {
-        b.iter(|| {
-            run(
-                matgrad,
-                &["A : p x m; X : m x n; B : n x p; tr(A*X*B)", "--wrt", "X"],
-            )
-        })
+        b.iter(|| run(matgrad, &PROBLEM))
     });
+    if let Ok(baseline) = std::env::var("MATGRAD_BASELINE") {
+        group.bench_function("baseline tr(A*X*B) --wrt X", |b| {
+            b.iter(|| run(&baseline, &PROBLEM))
+        });
+    }
     group.finish();
 }
 
