@@ -20,7 +20,7 @@ static ALLOCATOR: arena::Arena = arena::Arena::new();
 /// that matgrad needs is done here: SIGPIPE is ignored, so that a closed pipe is a
 /// write error ([`emit`]), and `process::exit` flushes. The recursive passes grow
 /// their stack before it runs out (`matgrad::stack`, pest's guard); were one to
-/// overflow it anyway, the process would end on SIGSEGV instead of Rust's message.
+/// overflow it anyway, [`on_overflow`] reports it as an internal error.
 #[cfg(all(unix, not(test)))]
 #[unsafe(no_mangle)]
 extern "C" fn main(
@@ -29,7 +29,40 @@ extern "C" fn main(
 ) -> std::ffi::c_int {
     // SAFETY: sets a signal's disposition to "ignore", before any other thread runs.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    on_overflow();
     std::process::exit(i32::from(guarded_main()))
+}
+
+/// A stack overflow, the one way safe code meets SIGSEGV or SIGBUS, ends the process
+/// as other internal errors do: a message, exit status 1. The handler runs on a
+/// stack of its own in `.bss` (untouched unless it runs): three system calls.
+#[cfg(all(unix, not(test)))]
+fn on_overflow() {
+    const SIZE: usize = 64 * 1024;
+    static mut STACK: [u8; SIZE] = [0; SIZE];
+    extern "C" fn handler(_: std::ffi::c_int) {
+        const MESSAGE: &[u8] = b"error: internal error: the stack overflowed (please report it)\n";
+        // SAFETY: write and _exit are async-signal-safe.
+        unsafe {
+            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+            libc::_exit(1);
+        }
+    }
+    // SAFETY: the alternate stack is a static that nothing else uses; the handler
+    // only calls async-signal-safe functions.
+    unsafe {
+        let stack = libc::stack_t {
+            ss_sp: (&raw mut STACK).cast(),
+            ss_flags: 0,
+            ss_size: SIZE,
+        };
+        libc::sigaltstack(&stack, std::ptr::null_mut());
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = handler as extern "C" fn(std::ffi::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_ONSTACK;
+        libc::sigaction(libc::SIGSEGV, &action, std::ptr::null_mut());
+        libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+    }
 }
 
 #[cfg(not(all(unix, not(test))))]
