@@ -185,7 +185,11 @@ mod tests {
             assert!(c == 0 || Arena::block(c - 1) < size, "{size}");
         }
         let blocks: Vec<usize> = (0..CLASSES).map(Arena::block).collect();
-        assert!(blocks.windows(2).all(|w| w[0] < w[1] && w[1].is_multiple_of(16)));
+        assert!(
+            blocks
+                .windows(2)
+                .all(|w| w[0] < w[1] && w[1].is_multiple_of(16))
+        );
         assert_eq!(blocks[..9], [16, 32, 48, 64, 80, 96, 112, 128, 160]);
         assert_eq!(blocks[CLASSES - 1], LARGEST);
         assert_eq!(class(4097, 8), None);
