@@ -93,6 +93,10 @@ struct Lowered {
 }
 
 fn lower_tree(g: &mut Graph, t: &Tree, names: &HashMap<Symbol, Id>) -> Result<Id> {
+    crate::stack::deep(|| lower_tree_deep(g, t, names))
+}
+
+fn lower_tree_deep(g: &mut Graph, t: &Tree, names: &HashMap<Symbol, Id>) -> Result<Id> {
     if let Math::Var(s) = t.op
         && let Some(&id) = names.get(&s)
     {

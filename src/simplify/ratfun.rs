@@ -182,6 +182,10 @@ impl Pass<'_> {
     }
 
     fn visit(&mut self, id: Id, inside: bool, in_diagonal: bool) {
+        crate::stack::deep(|| self.visit_deep(id, inside, in_diagonal))
+    }
+
+    fn visit_deep(&mut self, id: Id, inside: bool, in_diagonal: bool) {
         let diagonal = self.is_diagonal(id, 0);
         if diagonal
             && !in_diagonal
@@ -201,6 +205,10 @@ impl Pass<'_> {
     /// Whether `id` is built of diagonal matrices by sums, products and scalings
     /// (remembered: a deep chain asks once per node).
     fn is_diagonal(&mut self, id: Id, depth: usize) -> bool {
+        crate::stack::deep(|| self.is_diagonal_deep(id, depth))
+    }
+
+    fn is_diagonal_deep(&mut self, id: Id, depth: usize) -> bool {
         if let Some(b) = self.diagonal_memo.get(&id) {
             return *b;
         }
@@ -248,6 +256,10 @@ impl Pass<'_> {
     /// The diagonal of `id` as a quotient, when `id` is built of diagonal matrices
     /// `diag(v)` by sums, products and scalings.
     fn diagonal(&self, id: Id, atoms: &mut Atoms, depth: usize) -> Option<Ratio> {
+        crate::stack::deep(|| self.diagonal_deep(id, atoms, depth))
+    }
+
+    fn diagonal_deep(&self, id: Id, atoms: &mut Atoms, depth: usize) -> Option<Ratio> {
         self.budget.set(self.budget.get().checked_sub(1)?);
         let g = self.g;
         let scalar = |c: &Id| g.shape(*c).is_scalar();
@@ -302,6 +314,10 @@ impl Pass<'_> {
     }
 
     fn ratio(&self, id: Id, atoms: &mut Atoms, depth: usize) -> Option<Ratio> {
+        crate::stack::deep(|| self.ratio_deep(id, atoms, depth))
+    }
+
+    fn ratio_deep(&self, id: Id, atoms: &mut Atoms, depth: usize) -> Option<Ratio> {
         if !self.rational_op(id) {
             if let Math::Num(r) = self.g.node(id) {
                 return Some(Ratio::poly(Poly::constant(*r)));
