@@ -335,6 +335,24 @@ fn long_sums_in_the_library() {
     assert_eq!(worker.join().unwrap(), "24995000*x");
 }
 
+/// A deep chain's second derivative on a small thread stack (256 KiB) is the one an
+/// ordinary stack gives: the rational pass and the Hessian's lowering grow their
+/// stack where they recurse.
+#[test]
+fn deep_hessians_on_a_small_stack() {
+    let hessian = |src: String| {
+        let (_, h) = matgrad::hessian(&src, &["x"]).expect("derives");
+        h.blocks[0].show(matgrad::Notation::Ascii)
+    };
+    let src = format!("x : scalar; {}x{}", "tanh(".repeat(300), ")".repeat(300));
+    let expected = hessian(src.clone());
+    let small = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || hessian(src))
+        .unwrap();
+    assert_eq!(small.join().unwrap(), expected);
+}
+
 #[test]
 fn error_messages() {
     let point = temp(
