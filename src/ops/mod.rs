@@ -178,7 +178,8 @@ pub fn resolved_shape(
             if args.len() != node.len() {
                 return None;
             }
-            let sh: Vec<Sh<Dim>> = args
+            // No allocation: this runs for every node an e-graph makes.
+            let sh: smallvec::SmallVec<[Sh<Dim>; 2]> = args
                 .iter()
                 .map(|s| Sh {
                     rows: s.rows.clone(),

@@ -63,7 +63,8 @@ pub type MathEGraph = EGraph<Math, MathAnalysis>;
 
 /// The shape of `node` from the shapes of its children's classes (and the facts of symbols).
 pub fn node_shape(eg: &MathEGraph, node: &Math) -> Option<Shape> {
-    let child_shapes: Option<Vec<Shape>> = node
+    // No allocation: this runs for every node the e-graph makes.
+    let child_shapes: Option<smallvec::SmallVec<[Shape; 2]>> = node
         .children()
         .iter()
         .map(|c| eg[*c].data.shape.clone())
