@@ -190,6 +190,10 @@ fn errors_point_at_the_input() {
     insta::assert_snapshot!("err-stated-dims", run(&["-", "--wrt", "W1"], Some(seed)));
     let cases: &[(&str, Vec<&str>)] = &[
         ("err-syntax", vec!["x'*A*(x + ", "--wrt", "x"]),
+        (
+            "err-unclosed",
+            vec!["x : n; A : n x n; sum(A*(x + x)", "--wrt", "x"],
+        ),
         ("err-unknown-function", vec!["trace(A)", "--wrt", "A"]),
         ("err-arity", vec!["tr(A, B)", "--wrt", "A"]),
         ("err-nonscalar", vec!["A : m x n; x : n; A*x", "--wrt", "x"]),

@@ -184,8 +184,34 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Error {
         Some(c) => format!("unexpected `{c}`"),
     };
     let end = pos + found.map_or(0, |c| c.len_utf8());
+    // A complete expression inside an open parenthesis: the `)` is what is missing.
+    let expected = match unclosed(src, pos) {
+        Some(col) if expected.contains("an operator") => {
+            format!("{expected} or `)`: the `(` at column {col} is not closed")
+        }
+        _ => expected,
+    };
     Error::at(ErrorKind::Syntax, pos..end, format!("syntax error: {what}"))
         .with_label(format!("expected {expected}"))
+}
+
+/// The column (from 1, in characters) of the last `(` of `pos`'s statement that is
+/// still open at `pos`.
+fn unclosed(src: &str, pos: usize) -> Option<usize> {
+    let pos = pos.min(src.len());
+    let line = src[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let start = src[line..pos].rfind(';').map_or(line, |i| line + i + 1);
+    let mut open: Vec<usize> = Vec::new();
+    for (i, c) in src[start..pos].char_indices() {
+        match c {
+            '(' => open.push(start + i),
+            ')' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.last().map(|&i| src[line..i].chars().count() + 1)
 }
 
 fn describe(rules: &[Rule]) -> String {
