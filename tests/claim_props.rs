@@ -223,9 +223,8 @@ fn case(seed: u64) -> Result<Judged, String> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: common::prop_cases(256),
-        rng_seed: common::prop_seed(20261130),
-        ..ProptestConfig::default()
+        failure_persistence: ProptestConfig::default().failure_persistence,
+        ..common::prop_config(256, 20261130)
     })]
 
     #[test]

@@ -221,9 +221,8 @@ proptest! {
     // unseeded run can draw a polynomial such as ((x + y)∘³)∘³)∘³, whose 28 expanded
     // terms lose more than 1e-8 to cancellation when evaluated.
     #![proptest_config(ProptestConfig {
-        cases: 256,
-        rng_seed: common::prop_seed(20261130),
-        ..ProptestConfig::default()
+        failure_persistence: ProptestConfig::default().failure_persistence,
+        ..common::prop_config(256, 20261130)
     })]
     #[test]
     fn factored_sums_evaluate_the_same(src in sum()) {

@@ -15,12 +15,7 @@ use common::generator::{Gen, HESSIAN, Kind};
 const DECLS: &str = HESSIAN.decls;
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: common::prop_cases(256),
-        rng_seed: common::prop_seed(20261130),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::prop_config(256, 20261130))]
 
     #[test]
     fn hessians_equal_differences_of_the_gradient(k in 0u64..u64::MAX) {

@@ -112,12 +112,7 @@ fn jacobians_of_random_expressions() {
     use std::cell::Cell;
     let compared = Cell::new(0usize);
     let forms = Cell::new((0usize, 0usize));
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: common::prop_cases(256),
-        rng_seed: common::prop_seed(20261130),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
+    let mut runner = proptest::test_runner::TestRunner::new(common::prop_config(256, 20261130));
     runner
         .run(&any::<u64>(), |seed| {
             if let Some((m, d)) = check_random_problem(seed)? {

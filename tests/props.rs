@@ -97,13 +97,8 @@ fn check_random_problem(seed: u64) -> Result<bool, TestCaseError> {
 fn gradients_of_random_expressions() {
     use std::cell::Cell;
     let compared = Cell::new(0usize);
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: common::prop_cases(512),
-        // A fixed seed keeps CI reproducible; PROPTEST_RNG_SEED=<n> explores others.
-        rng_seed: common::prop_seed(20261123),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
+    // A fixed seed keeps CI reproducible; PROPTEST_RNG_SEED=<n> explores others.
+    let mut runner = proptest::test_runner::TestRunner::new(common::prop_config(512, 20261123));
     runner
         .run(&any::<u64>(), |seed| {
             if check_random_problem(seed)? {

@@ -187,6 +187,18 @@ pub fn prop_seed(default: u64) -> proptest::test_runner::RngSeed {
     proptest::test_runner::RngSeed::Fixed(seed)
 }
 
+/// A property test's configuration: [`prop_cases`]`(cases)` cases from the fixed
+/// seed [`prop_seed`]`(seed)`; a failure is reported with its shrunk input, not
+/// written to a regressions file.
+pub fn prop_config(cases: u32, seed: u64) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases: prop_cases(cases),
+        rng_seed: prop_seed(seed),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
 /// The names among `candidates` that the model's expressions use.
 pub fn used_inputs<'a>(model: &Model, candidates: &[&'a str]) -> Vec<&'a str> {
     let expr = model.graph.expr.as_ref();
