@@ -66,7 +66,8 @@ fn cond_holds(c: &Cond, shapes: &HashMap<Var, Shape>) -> bool {
         }
         Cond::Square(a) => s(a).is_some_and(|x| x.is_square()),
         Cond::Vector(a) => s(a).is_some_and(|x| x.cols == Dim::ONE),
-        Cond::Positive(_) => true,
+        // Independent random values: the terms of a sum differ.
+        Cond::Positive(_) | Cond::DistinctTerms => true,
         Cond::Constant(a) => s(a).is_some_and(|x| x.is_scalar()),
         Cond::SameShape(a, b) => s(a).is_some() && s(a) == s(b),
         Cond::SameRows(a, b) => s(a).is_some_and(|x| s(b).is_some_and(|y| x.rows == y.rows)),

@@ -46,6 +46,8 @@ enum Step {
     Lookup { term: Vec<Term>, i: usize },
     /// The class of register `i` holds leaf number `leaf` of the pattern.
     Leaf { leaf: usize, i: usize },
+    /// The classes of two registers differ (see [`Matcher::distinct_terms`]).
+    Differ { i: usize, j: usize },
 }
 
 /// A left side compiled for [`Searcher`]: its AST (for explanations) and the
@@ -261,6 +263,9 @@ impl Run<'_> {
             Step::Compare { i, j } => {
                 self.eg.find(self.regs[*i]) != self.eg.find(self.regs[*j]) || self.run(at + 1)
             }
+            Step::Differ { i, j } => {
+                self.eg.find(self.regs[*i]) == self.eg.find(self.regs[*j]) || self.run(at + 1)
+            }
             Step::Leaf { leaf, i } => {
                 self.eg.find(self.regs[*i]) != self.leaves[*leaf] || self.run(at + 1)
             }
@@ -309,6 +314,20 @@ impl Matcher {
             steps,
             leaves,
             vars,
+        }
+    }
+
+    /// The same searcher without the matches whose root node is a sum of one class
+    /// with itself, `A + A` (the order of the others is kept); `None` if the left
+    /// side is not a sum. The root is always bound first, its terms to registers 1
+    /// and 2, so the check follows that step.
+    pub fn distinct_terms(mut self) -> Option<Matcher> {
+        match (self.ast.as_ref().last(), self.steps.first()) {
+            (Some(ENodeOrVar::ENode(Math::Add(_))), Some(Step::Bind { i: 0, out: 1, .. })) => {
+                self.steps.insert(1, Step::Differ { i: 1, j: 2 });
+                Some(self)
+            }
+            _ => None,
         }
     }
 
@@ -464,6 +483,7 @@ mod tests {
                         Step::Compare { i, j } => format!("compare {i} {j}"),
                         Step::Lookup { i, .. } => format!("lookup {i}"),
                         Step::Leaf { i, .. } => format!("leaf {i}"),
+                        Step::Differ { i, j } => format!("differ {i} {j}"),
                     })
                     .collect::<Vec<_>>();
                 assert_eq!(ours, egg_steps(&egg), "{}", rw.name);
@@ -474,7 +494,7 @@ mod tests {
     }
 
     /// An e-graph grown by the rules from the GP-LVM's, a network's and a scaled
-    /// sum's gradients (products of scalars and matrices, inverses, transposes,
+    /// sum's gradients and sums of a term with itself (products of scalars and matrices, inverses, transposes,
     /// numbers, negations, elementwise functions).
     fn grown() -> MathEGraph {
         use crate::ir::{Dim, Shape};
@@ -531,6 +551,9 @@ mod tests {
             "(+ (* 0.5 (* (T (inv (+ (* alpha (* X (T X))) (/ (I @N) beta)))) (* Y (T Y)))) (neg (* (* -1 alpha) (T (* 1 X)))))",
             "(* (T W) (.* (tanh (* W x)) (+ (* W x) (neg y))))",
             "(* 2 (* (* 3 (/ 1 beta)) (tr (* (T X) (* 1 X)))))",
+            // Sums of a class with itself (`distinct-terms`).
+            "(+ (* 2 (* alpha X)) (* 2 (* alpha X)))",
+            "(+ (neg (* X (T X))) (neg (* X (T X))))",
         ];
         let mut eg = MathEGraph::new(MathAnalysis {
             facts,
@@ -595,5 +618,64 @@ mod tests {
             }
         }
         assert!(matched >= 35, "only {matched} rules match");
+    }
+
+    /// The class of the pattern's node `at` under `s` (every node of it is in `eg`).
+    fn class_of(ast: &[ENodeOrVar<Math>], at: Id, s: &Subst, eg: &MathEGraph) -> Id {
+        match &ast[usize::from(at)] {
+            ENodeOrVar::Var(v) => eg.find(s[*v]),
+            ENodeOrVar::ENode(n) => {
+                let node = n.clone().map_children(|c| class_of(ast, c, s, eg));
+                eg.lookup(node).expect("a matched node is in the e-graph")
+            }
+        }
+    }
+
+    /// With `distinct-terms`, a sum's searcher finds egg's matches less those whose
+    /// matched node is `A + A`, in egg's order, with any limit; other left sides
+    /// cannot have it.
+    #[test]
+    fn distinct_terms_drop_only_doubled_sums() {
+        let eg = grown();
+        let (mut sums, mut dropped) = (0, 0);
+        for phase in [Phase::Main, Phase::Polish] {
+            for r in compile_phase(phase).expect("rules") {
+                let rw = r.rewrite().expect("compiles");
+                let ast = compact(rw.searcher.get_pattern_ast().expect("a pattern"));
+                let Some(ours) = Matcher::new(ast.clone()).distinct_terms() else {
+                    assert!(!matches!(
+                        ast.as_ref().last(),
+                        Some(ENodeOrVar::ENode(Math::Add(_)))
+                    ));
+                    continue;
+                };
+                sums += 1;
+                let nodes = ast.as_ref();
+                let Some(ENodeOrVar::ENode(Math::Add([a, b]))) = nodes.last() else {
+                    panic!("{}: not a sum", rw.name);
+                };
+                let mut want: Vec<(Id, Subst)> = Vec::new();
+                for m in Pattern::new(ast.clone()).search(&eg) {
+                    for s in m.substs {
+                        if class_of(nodes, *a, &s, &eg) != class_of(nodes, *b, &s, &eg) {
+                            want.push((m.eclass, s));
+                        } else {
+                            dropped += 1;
+                        }
+                    }
+                }
+                for limit in [1, 2, 7, 50, usize::MAX] {
+                    let got: Vec<(Id, Subst)> = ours
+                        .search_with_limit(&eg, limit)
+                        .into_iter()
+                        .flat_map(|m| m.substs.into_iter().map(move |s| (m.eclass, s)))
+                        .collect();
+                    let n = want.len().min(limit);
+                    assert_eq!(got, want[..n], "{} limit {limit}", rw.name);
+                }
+            }
+        }
+        assert!(sums >= 10, "{sums} sums");
+        assert!(dropped > 0, "no doubled sum in the grown e-graph");
     }
 }

@@ -128,6 +128,9 @@ pub enum Cond {
     SameRows(Var, Var),
     /// `a*b` is well formed: a scalar on either side, or matching inner dimensions.
     Composable(Var, Var),
+    /// The two terms of the matched node (a sum) are different e-classes: the rule
+    /// leaves `A + A` to `add-same` (checked by the search, [`Matcher::distinct_terms`]).
+    DistinctTerms,
 }
 
 impl Cond {
@@ -149,6 +152,7 @@ impl Cond {
             | Cond::Constant(a) => {
                 vec![*a]
             }
+            Cond::DistinctTerms => Vec::new(),
         }
     }
 
@@ -175,6 +179,8 @@ impl Cond {
                 (Some(x), Some(y)) => x.is_scalar() || y.is_scalar() || x.cols == y.rows,
                 _ => false,
             },
+            // The search found only matches whose terms differ.
+            Cond::DistinctTerms => true,
         }
     }
 }
@@ -218,8 +224,9 @@ fn parse_cond(text: &str) -> std::result::Result<Cond, String> {
         ["same-shape", a, b] => Ok(Cond::SameShape(var(a)?, var(b)?)),
         ["same-rows", a, b] => Ok(Cond::SameRows(var(a)?, var(b)?)),
         ["composable", a, b] => Ok(Cond::Composable(var(a)?, var(b)?)),
+        ["distinct-terms"] => Ok(Cond::DistinctTerms),
         _ => Err(format!(
-            "unknown condition `{text}` (scalar, nonscalar, symmetric, spd, diagonal, identity, square, vector, positive, constant, same-shape, same-rows, composable)"
+            "unknown condition `{text}` (scalar, nonscalar, symmetric, spd, diagonal, identity, square, vector, positive, constant, same-shape, same-rows, composable, distinct-terms)"
         )),
     }
 }
@@ -598,23 +605,21 @@ impl Rule {
         let (name, lhs, rhs, origin) = match &self.source {
             Source::Text { file, line } => {
                 let r = read_rule(file, line)?;
+                let origin = format!("{file}:{}", r.line);
+                let lhs = searcher(r.lhs, &r.conds, &origin)?;
                 let g = Guarded {
                     rhs: r.rhs,
                     conds: r.conds,
                 };
-                (r.name, Matcher::new(r.lhs), g, format!("{file}:{}", r.line))
+                (r.name, lhs, g, origin)
             }
             Source::Spec(s) => {
                 let g = Guarded {
                     rhs: s.rhs.clone(),
                     conds: s.conds.clone(),
                 };
-                (
-                    s.name.as_str(),
-                    Matcher::new(s.lhs.ast.clone()),
-                    g,
-                    s.origin.clone(),
-                )
+                let lhs = searcher(s.lhs.ast.clone(), &s.conds, &s.origin)?;
+                (s.name.as_str(), lhs, g, s.origin.clone())
             }
         };
         Rewrite::new(name, lhs, rhs)
@@ -628,6 +633,21 @@ impl Rule {
             .as_ref()
             .map_err(Clone::clone)
     }
+}
+
+/// The searcher of a left side: its matches, less those with equal terms when the
+/// conditions say `distinct-terms` (an error for a left side that is not a sum).
+fn searcher(lhs: PatternAst<Math>, conds: &[Cond], origin: &str) -> Result<Matcher> {
+    let m = Matcher::new(lhs);
+    if !conds.contains(&Cond::DistinctTerms) {
+        return Ok(m);
+    }
+    m.distinct_terms().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Internal,
+            format!("{origin}: `distinct-terms` needs a sum on the left side"),
+        )
+    })
 }
 
 /// Every rule of every file.
