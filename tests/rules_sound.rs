@@ -226,3 +226,21 @@ fn malformed_rules_cite_file_and_line() {
         assert!(e.message.starts_with(want), "{text:?}: {}", e.message);
     }
 }
+
+#[test]
+fn distinct_terms_needs_a_sum() {
+    use matgrad::simplify::rules::compile;
+    let not_a_sum = parse_rules("x.rules", "# c\nr: (T ?a) => ?a if distinct-terms\n").unwrap();
+    let rules = compile(not_a_sum).unwrap();
+    let e = rules[0].rewrite().err().expect("refused on first use");
+    assert_eq!(
+        e.message,
+        "x.rules:2: `distinct-terms` needs a sum on the left side"
+    );
+    let a_sum = parse_rules(
+        "x.rules",
+        "# c\nr: (+ ?a ?b) => (+ ?b ?a) if distinct-terms\n",
+    )
+    .unwrap();
+    assert!(compile(a_sum).unwrap()[0].rewrite().is_ok());
+}
