@@ -232,7 +232,7 @@ fn distinct_terms_needs_a_sum() {
     use matgrad::simplify::rules::compile;
     let not_a_sum = parse_rules("x.rules", "# c\nr: (T ?a) => ?a if distinct-terms\n").unwrap();
     let rules = compile(not_a_sum).unwrap();
-    let e = rules[0].rewrite().err().expect("refused on first use");
+    let e = rules[0].rewrite().expect_err("refused on first use");
     assert_eq!(
         e.message,
         "x.rules:2: `distinct-terms` needs a sum on the left side"
