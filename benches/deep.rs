@@ -4,6 +4,10 @@
 //! linearly in L (`tests/deep.rs` checks that the answer's size does).
 //! `cargo bench --bench deep`.
 
+/// The allocator the `matgrad` binary uses, so that this times what the binary does.
+#[global_allocator]
+static ALLOCATOR: matgrad::alloc::Arena = matgrad::alloc::Arena::new();
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;

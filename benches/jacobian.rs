@@ -4,6 +4,10 @@
 //! the problem text to the printed answer. `cargo bench --bench jacobian`; the
 //! README's table comes from this.
 
+/// The allocator the `matgrad` binary uses, so that this times what the binary does.
+#[global_allocator]
+static ALLOCATOR: matgrad::alloc::Arena = matgrad::alloc::Arena::new();
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;

@@ -5,6 +5,10 @@
 //! e-graph, helpers, printing): every block for its variables.
 //! `cargo bench --bench seeds`; the README's table comes from this.
 
+/// The allocator the `matgrad` binary uses, so that this times what the binary does.
+#[global_allocator]
+static ALLOCATOR: matgrad::alloc::Arena = matgrad::alloc::Arena::new();
+
 #[path = "common/seed_problems.rs"]
 mod seed_problems;
 

@@ -2,6 +2,10 @@
 //! with reverse mode at the validation points (`src/derive/validate.rs`), alone.
 //! `cargo bench --bench validate`; the README's figure comes from this.
 
+/// The allocator the `matgrad` binary uses, so that this times what the binary does.
+#[global_allocator]
+static ALLOCATOR: matgrad::alloc::Arena = matgrad::alloc::Arena::new();
+
 #[path = "common/seed_problems.rs"]
 mod seed_problems;
 

@@ -2,6 +2,10 @@
 //! printed bytes, helper terms, e-graph nodes (main search and polish) and time.
 //! `cargo run --release --example deep_stats -- 8 16 32 64 128`.
 
+/// The allocator the `matgrad` binary uses, so that this times what the binary does.
+#[global_allocator]
+static ALLOCATOR: matgrad::alloc::Arena = matgrad::alloc::Arena::new();
+
 use std::time::Instant;
 
 fn main() {

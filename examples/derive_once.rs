@@ -14,6 +14,10 @@
 //!     target/release/examples/derive_once gplvm-full split
 //! ```
 
+/// The allocator the `matgrad` binary uses, so that this times what the binary does.
+#[global_allocator]
+static ALLOCATOR: matgrad::alloc::Arena = matgrad::alloc::Arena::new();
+
 use std::time::Duration;
 
 #[inline(never)]

@@ -5,6 +5,10 @@
 //!
 //! `cargo run --release --example seed_stats [runs]`
 
+/// The allocator the `matgrad` binary uses, so that this times what the binary does.
+#[global_allocator]
+static ALLOCATOR: matgrad::alloc::Arena = matgrad::alloc::Arena::new();
+
 #[path = "../benches/common/seed_problems.rs"]
 mod seed_problems;
 

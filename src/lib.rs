@@ -35,6 +35,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod autodiff;
 pub mod check;
 pub mod claim;

@@ -4,14 +4,12 @@
 
 use std::io::{Read, Write};
 
-#[path = "main/arena.rs"]
-mod arena;
 mod cli;
 mod run;
 
-/// Small blocks from a quicker allocator than glibc's (`arena.rs`).
+/// Small blocks from a quicker allocator than glibc's ([`matgrad::alloc`]).
 #[global_allocator]
-static ALLOCATOR: arena::Arena = arena::Arena::new();
+static ALLOCATOR: matgrad::alloc::Arena = matgrad::alloc::Arena::new();
 
 /// The process's entry point, C's `main`: matgrad starts without Rust's own start-up
 /// code, whose stack-overflow handler asks glibc for the main thread's stack, which
