@@ -54,6 +54,7 @@ pub fn equal(a: &Tree, b: &Tree, facts: &HashMap<Symbol, Facts>) -> bool {
     let mut eg = MathEGraph::new(MathAnalysis {
         facts: facts.clone(),
         refused: Vec::new(),
+        table: Default::default(),
     });
     let add = |eg: &mut MathEGraph, e: &RecExpr<Math>, l: &RecExpr<Math>| {
         let (i, j) = (eg.add_expr(e), eg.add_expr(l));

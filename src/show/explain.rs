@@ -279,6 +279,7 @@ fn chain(
     let analysis = MathAnalysis {
         facts: facts.clone(),
         refused: Vec::new(),
+        table: Default::default(),
     };
     let mut eg = MathEGraph::new(analysis).with_explanations_enabled();
     let a = eg.add_expr(raw);

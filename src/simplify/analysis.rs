@@ -44,6 +44,8 @@ pub struct MathAnalysis {
     /// Unions the shape check refused in this e-graph, by origin (a rule's name,
     /// `linear pass`, `monomial`, …), and shape conflicts seen by `merge`.
     pub refused: Vec<String>,
+    /// The nodes of each class, for the searches of one iteration.
+    pub table: super::table::ClassTable,
 }
 
 /// The one way anything unions two classes of the simplifier's e-graph: refused (and
@@ -88,6 +90,7 @@ impl Analysis<Math> for MathAnalysis {
     type Data = Data;
 
     fn make(eg: &mut MathEGraph, node: &Math, _id: Id) -> Data {
+        eg.analysis.table.stale();
         let dim = match node {
             Math::Dim(d) => Some(d.0.clone()),
             _ => None,
@@ -106,6 +109,7 @@ impl Analysis<Math> for MathAnalysis {
     }
 
     fn merge(&mut self, to: &mut Data, from: Data) -> DidMerge {
+        self.table.stale();
         let mut changed_to = false;
         let mut changed_from = false;
         let props = to.props.or(from.props).closed();
@@ -145,6 +149,7 @@ impl Analysis<Math> for MathAnalysis {
     }
 
     fn modify(eg: &mut MathEGraph, id: Id) {
+        eg.analysis.table.stale();
         if let Some(m) = eg[id].data.mono.clone()
             && let Some(canon) = canonical(eg, &m)
         {

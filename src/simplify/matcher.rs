@@ -245,8 +245,12 @@ impl Run<'_> {
         match step {
             Step::Bind { node, i, out } => {
                 let eg = self.eg;
-                let class = &eg[self.regs[*i]];
-                for n in class.iter() {
+                let id = self.regs[*i];
+                let nodes = match eg.analysis.table.nodes(id) {
+                    Some(nodes) => nodes,
+                    None => &eg[id].nodes,
+                };
+                for n in nodes {
                     if !node.matches(n) {
                         continue;
                     }
@@ -558,6 +562,7 @@ mod tests {
         let mut eg = MathEGraph::new(MathAnalysis {
             facts,
             refused: Vec::new(),
+            table: Default::default(),
         });
         for e in exprs {
             eg.add_expr(&e.parse().expect("parses"));

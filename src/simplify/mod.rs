@@ -17,6 +17,7 @@ pub mod reach;
 pub mod rules;
 pub mod scan;
 pub mod sign;
+pub mod table;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -356,6 +357,7 @@ fn run_on_clock(
     let analysis = MathAnalysis {
         facts: facts.clone(),
         refused: Vec::new(),
+        table: Default::default(),
     };
     let mut egraph = MathEGraph::new(analysis);
     for (a, b, origin) in equalities {
@@ -373,8 +375,12 @@ fn run_on_clock(
                 .with_initial_match_limit(limits.match_limit)
                 .with_ban_length(limits.ban_length),
         )
-        .with_hook(move |_| {
+        .with_hook(move |r| {
             sync.sync();
+            // The searches that follow read the classes from the table.
+            let mut table = std::mem::take(&mut r.egraph.analysis.table);
+            table.refill(&r.egraph);
+            r.egraph.analysis.table = table;
             Ok(())
         })
         .with_hook(converged_hook(cost.clone(), limits.patience));
@@ -538,6 +544,7 @@ pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<
     let analysis = MathAnalysis {
         facts: facts.clone(),
         refused: Vec::new(),
+        table: Default::default(),
     };
     let clock = EggClock::new();
     let sync = clock.clone();
