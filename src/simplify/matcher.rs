@@ -246,7 +246,7 @@ impl Run<'_> {
             Step::Bind { node, i, out } => {
                 let eg = self.eg;
                 let id = self.regs[*i];
-                let nodes = match eg.analysis.table.nodes(id) {
+                let nodes = match eg.analysis.table.nodes_for(id, node) {
                     Some(nodes) => nodes,
                     None => &eg[id].nodes,
                 };

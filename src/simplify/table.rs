@@ -23,6 +23,42 @@ pub struct ClassTable {
     nodes: Vec<Math>,
     /// What extraction's cost reads of each class's data, by id.
     kinds: Vec<Kind>,
+    /// The operators of each class's nodes, by id ([`operator_bit`]).
+    operators: Vec<u32>,
+}
+
+/// A bit for each operator of the language (all elementwise functions share one).
+fn operator_bit(n: &Math) -> u32 {
+    let k = match n {
+        Math::Add(_) => 0,
+        Math::Neg(_) => 1,
+        Math::Mul(_) => 2,
+        Math::Hadamard(_) => 3,
+        Math::Div(_) => 4,
+        Math::EDiv(_) => 5,
+        Math::Pow(_) => 6,
+        Math::EPow(_) => 7,
+        Math::MatPow(_) => 8,
+        Math::Transpose(_) => 9,
+        Math::Inv(_) => 10,
+        Math::Trace(_) => 11,
+        Math::Det(_) => 12,
+        Math::LogDet(_) => 13,
+        Math::Norm2(_) => 14,
+        Math::Norm(_) => 15,
+        Math::Sum(_) => 16,
+        Math::DiagM(_) => 17,
+        Math::DiagV(_) => 18,
+        Math::Ones(_) => 19,
+        Math::Eye(_) => 20,
+        Math::Softmax(_) => 21,
+        Math::LogSumExp(_) => 22,
+        Math::Fun(..) => 23,
+        Math::Num(_) => 24,
+        Math::Dim(_) => 25,
+        Math::Var(_) => 26,
+    };
+    1 << k
 }
 
 /// What the compact cost reads of a class's data ([`super::cost::Compact`]).
@@ -62,13 +98,16 @@ impl ClassTable {
         self.nodes.clear();
         self.spans.clear();
         self.kinds.clear();
+        self.operators.clear();
         for class in eg.classes() {
             let at = usize::from(class.id);
             if self.spans.len() <= at {
                 self.spans.resize(at + 1, (0, 0));
                 self.kinds.resize(at + 1, Kind::default());
+                self.operators.resize(at + 1, 0);
             }
             self.kinds[at] = Kind::of(&class.data);
+            self.operators[at] = class.nodes.iter().fold(0, |m, n| m | operator_bit(n));
             let start = self.nodes.len();
             self.nodes.extend(class.nodes.iter().cloned());
             let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(self.nodes.len())) else {
@@ -90,6 +129,14 @@ impl ClassTable {
             return None;
         }
         self.nodes.get(s as usize..e as usize)
+    }
+
+    /// The nodes of the class `id` that may match `op` (none when the class has no
+    /// node with its operator, else all of them), as [`ClassTable::nodes`] finds them.
+    pub fn nodes_for(&self, id: Id, op: &Math) -> Option<&[Math]> {
+        let nodes = self.nodes(id)?;
+        let has = self.operators[usize::from(id)] & operator_bit(op) != 0;
+        Some(if has { nodes } else { &[] })
     }
 
     /// The kind of the class `id`, as [`ClassTable::nodes`] finds it.
