@@ -25,6 +25,7 @@ use egg::{ENodeOrVar, Id, Language, PatternAst, SearchMatches, Searcher, Subst, 
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::analysis::{MathAnalysis, MathEGraph};
+use super::table::operator_bit;
 use crate::ir::Math;
 
 /// A node of a ground subterm, or a register's class.
@@ -38,8 +39,14 @@ enum Term {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
     /// Each node of the class in register `i` that matches `node` (children cleared):
-    /// its children go to the registers from `out` on.
-    Bind { node: Math, i: usize, out: usize },
+    /// its children go to the registers from `out` on. `bit` is the node's operator
+    /// in the classes' table.
+    Bind {
+        node: Math,
+        i: usize,
+        out: usize,
+        bit: u32,
+    },
     /// The classes of two registers are the same.
     Compare { i: usize, j: usize },
     /// The class of register `i` holds this ground term (its last node).
@@ -171,6 +178,7 @@ impl<'p> Compiler<'p> {
                 next_out += node.len();
                 let op = node.clone().map_children(|_| Id::from(0usize));
                 self.steps.push(Step::Bind {
+                    bit: operator_bit(&op),
                     node: op,
                     i: reg,
                     out,
@@ -243,10 +251,10 @@ impl Run<'_> {
             return self.limit != 0;
         };
         match step {
-            Step::Bind { node, i, out } => {
+            Step::Bind { node, i, out, bit } => {
                 let eg = self.eg;
                 let id = self.regs[*i];
-                let nodes = match eg.analysis.table.nodes_for(id, node) {
+                let nodes = match eg.analysis.table.nodes_for(id, *bit) {
                     Some(nodes) => nodes,
                     None => &eg[id].nodes,
                 };

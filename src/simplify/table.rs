@@ -28,7 +28,7 @@ pub struct ClassTable {
 }
 
 /// A bit for each operator of the language (all elementwise functions share one).
-fn operator_bit(n: &Math) -> u32 {
+pub fn operator_bit(n: &Math) -> u32 {
     let k = match n {
         Math::Add(_) => 0,
         Math::Neg(_) => 1,
@@ -131,11 +131,12 @@ impl ClassTable {
         self.nodes.get(s as usize..e as usize)
     }
 
-    /// The nodes of the class `id` that may match `op` (none when the class has no
-    /// node with its operator, else all of them), as [`ClassTable::nodes`] finds them.
-    pub fn nodes_for(&self, id: Id, op: &Math) -> Option<&[Math]> {
+    /// The nodes of the class `id` that may have the operator of `bit` (from
+    /// [`operator_bit`]): none when the class has no node with it, else all of
+    /// them, as [`ClassTable::nodes`] finds them.
+    pub fn nodes_for(&self, id: Id, bit: u32) -> Option<&[Math]> {
         let nodes = self.nodes(id)?;
-        let has = self.operators[usize::from(id)] & operator_bit(op) != 0;
+        let has = self.operators[usize::from(id)] & bit != 0;
         Some(if has { nodes } else { &[] })
     }
 
