@@ -158,7 +158,7 @@ impl Cond {
 
     fn holds(&self, eg: &MathEGraph, s: &Subst) -> bool {
         let d = |v: &Var| &eg[s[*v]].data;
-        let shape = |v: &Var| d(v).shape.clone();
+        let shape = |v: &Var| d(v).shape.as_ref();
         match self {
             Cond::Scalar(a) => d(a).is_scalar(),
             Cond::NonScalar(a) => shape(a).is_some_and(|s| !s.is_scalar()),
@@ -170,7 +170,10 @@ impl Cond {
             Cond::Vector(a) => shape(a).is_some_and(|s| s.cols == Dim::ONE),
             Cond::Positive(a) => d(a).props.positive,
             Cond::Constant(a) => d(a).mono.as_ref().is_some_and(|m| m.powers.is_empty()),
-            Cond::SameShape(a, b) => shape(a).is_some() && shape(a) == shape(b),
+            Cond::SameShape(a, b) => {
+                let x = shape(a);
+                x.is_some() && x == shape(b)
+            }
             Cond::SameRows(a, b) => match (shape(a), shape(b)) {
                 (Some(x), Some(y)) => x.rows == y.rows,
                 _ => false,
