@@ -51,11 +51,7 @@ pub fn equal(a: &Tree, b: &Tree, facts: &HashMap<Symbol, Facts>) -> bool {
     if la == lb {
         return true;
     }
-    let mut eg = MathEGraph::new(MathAnalysis {
-        facts: facts.clone(),
-        refused: Vec::new(),
-        table: Default::default(),
-    });
+    let mut eg = MathEGraph::new(MathAnalysis::new(facts.clone()));
     let add = |eg: &mut MathEGraph, e: &RecExpr<Math>, l: &RecExpr<Math>| {
         let (i, j) = (eg.add_expr(e), eg.add_expr(l));
         union_checked(eg, i, j, "linear pass");

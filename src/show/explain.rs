@@ -276,11 +276,7 @@ fn chain(
         // grows faster than the square of the depth. The chain is not shown.
         return (vec![first_line(raw)], false);
     }
-    let analysis = MathAnalysis {
-        facts: facts.clone(),
-        refused: Vec::new(),
-        table: Default::default(),
-    };
+    let analysis = MathAnalysis::new(facts.clone());
     let mut eg = MathEGraph::new(analysis).with_explanations_enabled();
     let a = eg.add_expr(raw);
     let b = eg.add_expr(target);

@@ -48,6 +48,16 @@ pub struct MathAnalysis {
     pub table: super::table::ClassTable,
 }
 
+impl MathAnalysis {
+    /// The analysis of a new e-graph over symbols with these facts.
+    pub fn new(facts: HashMap<Symbol, Facts>) -> MathAnalysis {
+        MathAnalysis {
+            facts,
+            ..MathAnalysis::default()
+        }
+    }
+}
+
 /// The one way anything unions two classes of the simplifier's e-graph: refused (and
 /// recorded under `origin`) when their shapes differ, so no pass can equate a matrix
 /// with a number. Dimension leaves (no shape) only meet dimension leaves.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use egg::{CostFunction, Id, Language, Symbol};
 
 use super::analysis::MathEGraph;
-use super::table::Kind;
+use super::table::{class_kind, class_nodes};
 use crate::ir::{Dim, Math, Shape};
 
 /// Fewest operations, as a person writes it.
@@ -49,7 +49,7 @@ impl CostFunction<Math> for Compact<'_> {
             let cost = costs(*c);
             children += cost.total;
             if let Some(k) = kids.get_mut(i) {
-                let kind = self.kind(*c);
+                let kind = class_kind(self.egraph, *c);
                 *k = Kid {
                     scalar: kind.scalar,
                     constant: kind.constant,
@@ -75,7 +75,7 @@ impl CostFunction<Math> for Compact<'_> {
             // One division: a/(bc), not a/b/c.
             Math::Div(_) if ca.divided => 1.01,
             // Transposes sit on names (Yᵀ, K⁻ᵀ), not on products: YYᵀ rather than (K⁻¹Y)(K⁻¹Y)ᵀ.
-            Math::Transpose(x) if !self.kind(*x).named => 1.01,
+            Math::Transpose(x) if !class_kind(self.egraph, *x).named => 1.01,
             // A sign goes in front of a product, not inside it: −αDK⁻¹X, not αD(−K⁻¹X).
             Math::Mul(_) | Math::Hadamard(_) if ca.negated || cb.negated => 1.04,
             // A + A is 2A, and A + B + A is 2A + B.
@@ -112,24 +112,11 @@ impl CostFunction<Math> for Compact<'_> {
 }
 
 impl Compact<'_> {
-    /// What the cost reads of a class's data (from the searches' table when it is
-    /// fresh: a vector, not a hash map).
-    fn kind(&self, id: Id) -> Kind {
-        match self.egraph.analysis.table.kind(id) {
-            Some(k) => k,
-            None => Kind::of(&self.egraph[id].data),
-        }
-    }
-
     /// True when the sum class `sum` has a writing `a + b` with `b` or `a` the class
     /// `term`: `(a + b) + a` writes a term twice.
     fn repeats(&self, sum: Id, term: Id) -> bool {
         let term = self.egraph.find(term);
-        let nodes = match self.egraph.analysis.table.nodes(sum) {
-            Some(nodes) => nodes,
-            None => &self.egraph[sum].nodes,
-        };
-        nodes.iter().any(|n| match n {
+        class_nodes(self.egraph, sum).iter().any(|n| match n {
             Math::Add([a, b]) => self.egraph.find(*a) == term || self.egraph.find(*b) == term,
             _ => false,
         })

@@ -25,7 +25,7 @@ use egg::{ENodeOrVar, Id, Language, PatternAst, SearchMatches, Searcher, Subst, 
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::analysis::{MathAnalysis, MathEGraph};
-use super::table::operator_bit;
+use super::table::{class_nodes_for, operator_bit};
 use crate::ir::Math;
 
 /// A node of a ground subterm, or a register's class.
@@ -253,12 +253,7 @@ impl Run<'_> {
         match step {
             Step::Bind { node, i, out, bit } => {
                 let eg = self.eg;
-                let id = self.regs[*i];
-                let nodes = match eg.analysis.table.nodes_for(id, *bit) {
-                    Some(nodes) => nodes,
-                    None => &eg[id].nodes,
-                };
-                for n in nodes {
+                for n in class_nodes_for(eg, self.regs[*i], *bit) {
                     if !node.matches(n) {
                         continue;
                     }
@@ -567,11 +562,7 @@ mod tests {
             "(+ (* 2 (* alpha X)) (* 2 (* alpha X)))",
             "(+ (neg (* X (T X))) (neg (* X (T X))))",
         ];
-        let mut eg = MathEGraph::new(MathAnalysis {
-            facts,
-            refused: Vec::new(),
-            table: Default::default(),
-        });
+        let mut eg = MathEGraph::new(MathAnalysis::new(facts));
         for e in exprs {
             eg.add_expr(&e.parse().expect("parses"));
         }

@@ -354,11 +354,7 @@ fn run_on_clock(
     clock: &EggClock,
 ) -> Result<Run> {
     let sync = clock.clone();
-    let analysis = MathAnalysis {
-        facts: facts.clone(),
-        refused: Vec::new(),
-        table: Default::default(),
-    };
+    let analysis = MathAnalysis::new(facts.clone());
     let mut egraph = MathEGraph::new(analysis);
     for (a, b, origin) in equalities {
         let (ia, ib) = (egraph.add_expr(a), egraph.add_expr(b));
@@ -541,11 +537,7 @@ pub fn simplify_with(
 /// The facts the simplifier can prove of an expression (used for helper terms).
 pub fn facts_of(expr: &RecExpr<Math>, facts: &HashMap<Symbol, Facts>) -> Option<Props> {
     let rules = rule_set(&[&MAIN]).ok()?;
-    let analysis = MathAnalysis {
-        facts: facts.clone(),
-        refused: Vec::new(),
-        table: Default::default(),
-    };
+    let analysis = MathAnalysis::new(facts.clone());
     let clock = EggClock::new();
     let sync = clock.clone();
     let runner = clock.run(|| {

@@ -147,6 +147,31 @@ impl ClassTable {
     }
 }
 
+/// The nodes of the class `id`: from the table while it is fresh, else egg's.
+pub fn class_nodes(eg: &MathEGraph, id: Id) -> &[Math] {
+    match eg.analysis.table.nodes(id) {
+        Some(nodes) => nodes,
+        None => &eg[id].nodes,
+    }
+}
+
+/// The nodes of the class `id` that may have the operator of `bit`, as
+/// [`ClassTable::nodes_for`] gives them while the table is fresh, else all of egg's.
+pub fn class_nodes_for(eg: &MathEGraph, id: Id, bit: u32) -> &[Math] {
+    match eg.analysis.table.nodes_for(id, bit) {
+        Some(nodes) => nodes,
+        None => &eg[id].nodes,
+    }
+}
+
+/// The kind of the class `id`: from the table while it is fresh, else from its data.
+pub fn class_kind(eg: &MathEGraph, id: Id) -> Kind {
+    match eg.analysis.table.kind(id) {
+        Some(k) => k,
+        None => Kind::of(&eg[id].data),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
